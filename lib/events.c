@@ -1,0 +1,260 @@
+/* The event log, the summary and diagnostics. Every line goes out with one write(2) on an
+ * O_APPEND fd, so lines from threads and forked children never interleave. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "events.h"
+#include "real.h"
+
+static int err_fd = 2;            /* the kept copy of stderr */
+static int log_fd = -1;           /* the event log, or -1 */
+static char log_spec[PATH_MAX];   /* the log as configured, %p unexpanded */
+static char log_path[PATH_MAX];   /* the log as opened */
+static int log_failed;            /* a write failed and was reported */
+
+static void write_all(int fd, const char *s, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = fl_real_write(fd, s, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+void fl_say(const char *msg)
+{
+    char line[1200];
+    size_t n = 0, m = strlen(msg);
+    static const char prefix[] = "faultline: ";
+    if (m > sizeof line - sizeof prefix - 1)
+        m = sizeof line - sizeof prefix - 1;
+    memcpy(line, prefix, sizeof prefix - 1);
+    n += sizeof prefix - 1;
+    memcpy(line + n, msg, m);
+    n += m;
+    line[n++] = '\n';
+    int saved = errno;
+    write_all(err_fd, line, n);
+    errno = saved;
+}
+
+/* Duplicate fd close-on-exec onto a number well above those a program usually uses. */
+static int dup_high(int fd)
+{
+    struct rlimit rl;
+    long floor = 3;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        floor = rl.rlim_cur > 2048 ? 1000 : (long)rl.rlim_cur / 2;
+    if (floor < 3)
+        floor = 3;
+    int r = fcntl(fd, F_DUPFD_CLOEXEC, (int)floor);
+    return r >= 0 ? r : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+void fl_events_keep_stderr(void)
+{
+    int fd = dup_high(2);
+    if (fd >= 0)
+        err_fd = fd;
+}
+
+bool fl_events_owns_fd(int fd)
+{
+    return fd >= 3 && (fd == err_fd || fd == log_fd);
+}
+
+/* Expand %p to the pid and %% to %; false when the result does not fit. */
+static bool expand_path(const char *spec, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (const char *s = spec; *s; s++) {
+        char num[21];
+        const char *add = s;
+        size_t len = 1;
+        if (s[0] == '%' && (s[1] == 'p' || s[1] == '%')) {
+            if (*++s == 'p') {
+                len = fl_fmt_u64(num, (uint64_t)getpid());
+                add = num;
+            }
+        }
+        if (n + len >= cap)
+            return false;
+        memcpy(out + n, add, len);
+        n += len;
+    }
+    out[n] = '\0';
+    return true;
+}
+
+static int open_log(void)
+{
+    if (strcmp(log_spec, "stderr") == 0) {
+        log_fd = err_fd;
+        snprintf(log_path, sizeof log_path, "stderr");
+        return 0;
+    }
+    if (!expand_path(log_spec, log_path, sizeof log_path)) {
+        fl_say("event log path too long");
+        return -1;
+    }
+    int fd = fl_real_open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        char msg[PATH_MAX + 100];
+        snprintf(msg, sizeof msg, "cannot open event log %s: %s", log_path, strerror(errno));
+        fl_say(msg);
+        return -1;
+    }
+    log_fd = dup_high(fd);
+    fl_real_close(fd);
+    return log_fd >= 0 ? 0 : -1;
+}
+
+int fl_events_open(const char *spec)
+{
+    if (strlen(spec) >= sizeof log_spec) {
+        fl_say("event log path too long");
+        return -1;
+    }
+    strcpy(log_spec, spec);
+    return open_log();
+}
+
+static void emit(const char *line, size_t n)
+{
+    if (log_fd < 0 || n == 0)
+        return;
+    ssize_t w;
+    do
+        w = fl_real_write(log_fd, line, n);
+    while (w < 0 && errno == EINTR);
+    if ((size_t)w == n || __atomic_exchange_n(&log_failed, 1, __ATOMIC_RELAXED))
+        return;
+    char msg[PATH_MAX + 100];
+    const char *why = w < 0 ? strerrorname_np(errno) : "short write";
+    snprintf(msg, sizeof msg, "cannot write event log %s: %s (further failures not reported)",
+             log_path, why ? why : "?");
+    fl_say(msg);
+}
+
+static void stamp(struct fl_jbuf *b, const char *event)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    fl_jbuf_str(b, "event", event);
+    fl_jbuf_time(b, "t", ts.tv_sec, ts.tv_nsec);
+    fl_jbuf_i64(b, "pid", getpid());
+    fl_jbuf_i64(b, "tid", gettid());
+}
+
+static void start_line(uint64_t seed, const char *config, size_t nrules, const char *parent)
+{
+    char buf[2 * PATH_MAX], exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    struct fl_jbuf b;
+    int saved = errno;
+    fl_jbuf_init(&b, buf, sizeof buf);
+    stamp(&b, "start");
+    if (parent)
+        fl_jbuf_str(&b, "parent", parent);
+    fl_jbuf_str(&b, "program", exe);
+    fl_jbuf_u64(&b, "seed", seed);
+    fl_jbuf_str(&b, "config", config);
+    fl_jbuf_u64(&b, "rules", nrules);
+    fl_jbuf_str(&b, "version", FL_VERSION);
+    emit(buf, fl_jbuf_end(&b));
+    errno = saved;
+}
+
+void fl_events_start(uint64_t seed, const char *config, size_t nrules, const char *parent)
+{
+    start_line(seed, config, nrules, parent);
+}
+
+void fl_events_atfork_child(uint64_t seed, const char *config, size_t nrules)
+{
+    if (log_fd < 0)
+        return;
+    if (strstr(log_spec, "%p")) {
+        fl_real_close(log_fd);
+        log_fd = -1;
+        open_log();
+    }
+    char parent[21];
+    parent[fl_fmt_u64(parent, (uint64_t)getppid())] = '\0';
+    start_line(seed, config, nrules, parent);
+}
+
+static bool logs_size(enum fl_call_id call)
+{
+    return fl_calls[call].classes & (FL_CLASS_READ | FL_CLASS_WRITE | FL_CLASS_MEM);
+}
+
+void fl_events_fault(const struct fl_call_ctx *c, long done)
+{
+    if (log_fd < 0)
+        return;
+    char buf[PATH_MAX + 1024];
+    struct fl_jbuf b;
+    const struct fl_verdict *v = &c->v;
+    int saved = errno;
+    fl_jbuf_init(&b, buf, sizeof buf);
+    stamp(&b, "fault");
+    fl_jbuf_str(&b, "rule", v->rule->spec.name);
+    fl_jbuf_str(&b, "call", fl_calls[c->m.call].name);
+    fl_jbuf_str(&b, "symbol", fl_syms[c->sym].name);
+    if (c->m.fd >= 0)
+        fl_jbuf_i64(&b, "fd", c->m.fd);
+    if (c->m.path)
+        fl_jbuf_str(&b, "path", c->m.path);
+    if (c->host)
+        fl_jbuf_str(&b, "host", c->host);
+    fl_jbuf_str(&b, "action", fl_action_name(v->action));
+    if (logs_size(c->m.call))
+        fl_jbuf_u64(&b, "asked", c->m.size);
+    fl_jbuf_i64(&b, "done", done);
+    if (v->action == FL_ACT_ERROR)
+        fl_jbuf_str(&b, "errno", fl_error_name(v->error));
+    else
+        fl_jbuf_null(&b, "errno");
+    fl_jbuf_u64(&b, "delay_ns", v->delay_ns);
+    emit(buf, fl_jbuf_end(&b));
+    errno = saved;
+}
+
+static void summary_row(const struct fl_rule *r, void *arg)
+{
+    char line[512], acts[256] = "";
+    size_t n = 0;
+    for (int a = 0; a < FL_ACT_COUNT; a++)
+        if (r->by_action[a] && n < sizeof acts)
+            n += (size_t)snprintf(acts + n, sizeof acts - n, "%s%s=%llu", n ? " " : "",
+                                  fl_action_name(a), (unsigned long long)r->by_action[a]);
+    int len = snprintf(line, sizeof line, "  %-24s %-8s %10llu %10llu  %s\n", r->spec.name,
+                       r->armed ? "armed" : "dormant", (unsigned long long)r->matched,
+                       (unsigned long long)r->injected, n ? acts : "-");
+    write_all(*(int *)arg, line, len > 0 ? ((size_t)len < sizeof line ? (size_t)len : sizeof line - 1) : 0);
+}
+
+void fl_events_summary(void)
+{
+    char head[256];
+    struct fl_ruleset *rs = fl_rules_current();
+    int n = snprintf(head, sizeof head,
+                     "faultline: summary for pid %d (seed %llu)\n  %-24s %-8s %10s %10s  %s\n",
+                     (int)getpid(), rs ? (unsigned long long)rs->seed : 0ULL, "rule", "state",
+                     "matched", "injected", "by action");
+    write_all(err_fd, head, (size_t)n);
+    fl_rules_each(summary_row, &err_fd);
+}

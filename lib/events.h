@@ -1,0 +1,64 @@
+/* The event log (one JSON line per injected fault, written as it happens), the summary at
+ * exit, and the shim's own diagnostics, all through fds the shim keeps for itself. */
+#ifndef FL_EVENTS_H
+#define FL_EVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "action.h"
+
+/* A growing-by-truncation JSON line in a caller's buffer; never allocates. */
+struct fl_jbuf {
+    char *p;
+    size_t len, cap;        /* cap includes room for the closing "}\n" */
+    bool first;             /* no member written yet */
+};
+
+/* Start an object in buf[0..cap). */
+void fl_jbuf_init(struct fl_jbuf *b, char *buf, size_t cap);
+/* Append "key":"value" with JSON escaping; a NULL value writes null. */
+void fl_jbuf_str(struct fl_jbuf *b, const char *key, const char *value);
+/* Append "key":number. */
+void fl_jbuf_i64(struct fl_jbuf *b, const char *key, int64_t value);
+void fl_jbuf_u64(struct fl_jbuf *b, const char *key, uint64_t value);
+/* Append "key":seconds.nanoseconds. */
+void fl_jbuf_time(struct fl_jbuf *b, const char *key, int64_t sec, long nsec);
+/* Append "key":true/false, or "key":null. */
+void fl_jbuf_bool(struct fl_jbuf *b, const char *key, bool value);
+void fl_jbuf_null(struct fl_jbuf *b, const char *key);
+/* Close the object and add a newline; returns the line's length. A line that did not fit is
+ * cut at a member boundary and still closed. */
+size_t fl_jbuf_end(struct fl_jbuf *b);
+
+/* Format an unsigned number into buf (at least 21 bytes); returns its length. */
+size_t fl_fmt_u64(char *buf, uint64_t v);
+
+/* Keep a private copy of stderr for diagnostics and the summary (close-on-exec, above the fds a
+ * program usually touches). Call once at start. */
+void fl_events_keep_stderr(void);
+
+/* Open the event log: "stderr" means the kept copy of stderr; %p in a path becomes the pid.
+ * O_APPEND | O_CLOEXEC | O_NOFOLLOW. Returns 0, or -1 after saying why on stderr. */
+int fl_events_open(const char *spec);
+
+/* Write the process's first log line: pid, program, seed, config, version, rule count. */
+void fl_events_start(uint64_t seed, const char *config, size_t nrules, const char *parent);
+
+/* After fork in the child: reopen a per-pid log and write the child's first line. */
+void fl_events_atfork_child(uint64_t seed, const char *config, size_t nrules);
+
+/* Record one injected fault: `done` is what the call returned to the program. */
+void fl_events_fault(const struct fl_call_ctx *c, long done);
+
+/* Print the per-rule summary table on the kept copy of stderr. */
+void fl_events_summary(void);
+
+/* Print "faultline: " + msg + newline on the kept copy of stderr (stderr before it is kept). */
+void fl_say(const char *msg);
+
+/* Whether fd is one the shim keeps for itself (the program may not close it). */
+bool fl_events_owns_fd(int fd);
+
+#endif

@@ -1,0 +1,142 @@
+/* JSON lines without printf or malloc: safe in any context the shim runs in. */
+#include <string.h>
+
+#include "events.h"
+
+#define TAIL 2 /* room kept for "}\n" */
+
+void fl_jbuf_init(struct fl_jbuf *b, char *buf, size_t cap)
+{
+    b->p = buf;
+    b->cap = cap;
+    b->len = 0;
+    b->first = true;
+    if (cap > TAIL + 1)
+        b->p[b->len++] = '{';
+}
+
+static bool put(struct fl_jbuf *b, const char *s, size_t n)
+{
+    if (b->len + n + TAIL > b->cap)
+        return false;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    return true;
+}
+
+/* Open a member: `,"key":`. Returns false, writing nothing, when it does not fit. */
+static bool key(struct fl_jbuf *b, const char *k, size_t *mark)
+{
+    *mark = b->len;
+    if ((!b->first && !put(b, ",", 1)) || !put(b, "\"", 1) || !put(b, k, strlen(k)) ||
+        !put(b, "\":", 2)) {
+        b->len = *mark;
+        return false;
+    }
+    return true;
+}
+
+/* Finish a member, or take it back whole when it did not fit. */
+static void done(struct fl_jbuf *b, size_t mark, bool ok)
+{
+    if (ok)
+        b->first = false;
+    else
+        b->len = mark;
+}
+
+size_t fl_fmt_u64(char *buf, uint64_t v)
+{
+    char tmp[21];
+    size_t n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10));
+    for (size_t i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    return n;
+}
+
+static bool put_escaped(struct fl_jbuf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        char esc[6] = {'\\', 'u', '0', '0', hex[*c >> 4], hex[*c & 15]};
+        bool ok;
+        if (*c == '"' || *c == '\\')
+            ok = put(b, "\\", 1) && put(b, (const char *)c, 1);
+        else if (*c < 0x20 || *c == 0x7f)
+            ok = put(b, esc, sizeof esc);
+        else
+            ok = put(b, (const char *)c, 1);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+void fl_jbuf_str(struct fl_jbuf *b, const char *k, const char *value)
+{
+    size_t mark;
+    if (!key(b, k, &mark))
+        return;
+    bool ok = value ? put(b, "\"", 1) && put_escaped(b, value) && put(b, "\"", 1)
+                    : put(b, "null", 4);
+    done(b, mark, ok);
+}
+
+void fl_jbuf_u64(struct fl_jbuf *b, const char *k, uint64_t value)
+{
+    char num[21];
+    size_t mark;
+    if (key(b, k, &mark))
+        done(b, mark, put(b, num, fl_fmt_u64(num, value)));
+}
+
+void fl_jbuf_i64(struct fl_jbuf *b, const char *k, int64_t value)
+{
+    char num[22];
+    size_t mark, n = 0;
+    uint64_t mag = (uint64_t)value;
+    if (value < 0) {
+        num[n++] = '-';
+        mag = -mag;
+    }
+    n += fl_fmt_u64(num + n, mag);
+    if (key(b, k, &mark))
+        done(b, mark, put(b, num, n));
+}
+
+void fl_jbuf_time(struct fl_jbuf *b, const char *k, int64_t sec, long nsec)
+{
+    char num[32];
+    size_t mark, n = fl_fmt_u64(num, (uint64_t)sec);
+    num[n++] = '.';
+    for (long div = 100000000; div >= 1; div /= 10)
+        num[n++] = (char)('0' + nsec / div % 10);
+    if (key(b, k, &mark))
+        done(b, mark, put(b, num, n));
+}
+
+void fl_jbuf_bool(struct fl_jbuf *b, const char *k, bool value)
+{
+    size_t mark;
+    if (key(b, k, &mark))
+        done(b, mark, value ? put(b, "true", 4) : put(b, "false", 5));
+}
+
+void fl_jbuf_null(struct fl_jbuf *b, const char *k)
+{
+    size_t mark;
+    if (key(b, k, &mark))
+        done(b, mark, put(b, "null", 4));
+}
+
+size_t fl_jbuf_end(struct fl_jbuf *b)
+{
+    if (b->cap <= TAIL + 1)
+        return 0;
+    b->p[b->len++] = '}';
+    b->p[b->len++] = '\n';
+    return b->len;
+}

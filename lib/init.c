@@ -1,0 +1,177 @@
+/* Start-up, environment, fork and exit. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "events.h"
+#include "interpose.h"
+#include "rules.h"
+
+static struct {
+    bool active;         /* the shim initialised and holds a config */
+    bool summary;
+    uint64_t seed;
+    char *source;        /* config file path, or NULL */
+} state;
+
+extern char **environ;
+
+/* A seed when none is given: 31 bits, so that it can be written back into a config as is. */
+static uint64_t random_seed(void)
+{
+    uint32_t r = 0;
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != sizeof r)
+        r = (uint32_t)getpid() ^ (uint32_t)(uintptr_t)&r;
+    return r & 0x7fffffff;
+}
+
+/* Remove this library's own entry, and only it, from LD_PRELOAD in environ, so that exec'd
+ * children run without the shim. */
+static void drop_from_ld_preload(void)
+{
+    Dl_info info;
+    char *value = getenv("LD_PRELOAD");
+    if (!value || !dladdr((void *)drop_from_ld_preload, &info) || !info.dli_fname)
+        return;
+    const char *self = strrchr(info.dli_fname, '/');
+    self = self ? self + 1 : info.dli_fname;
+    char *out = malloc(strlen(value) + 1), *save = NULL;
+    char *copy = strdup(value);
+    if (!out || !copy)
+        goto done;
+    out[0] = '\0';
+    for (char *tok = strtok_r(copy, " :", &save); tok; tok = strtok_r(NULL, " :", &save)) {
+        const char *base = strrchr(tok, '/');
+        if (strcmp(base ? base + 1 : tok, self) == 0)
+            continue;
+        if (out[0])
+            strcat(out, ":");
+        strcat(out, tok);
+    }
+    if (out[0])
+        setenv("LD_PRELOAD", out, 1);
+    else
+        unsetenv("LD_PRELOAD");
+done:
+    free(out);
+    free(copy);
+}
+
+/* Parse FAULTLINE_SEED; false when it is not a non-negative integer. */
+static bool parse_seed(const char *text, uint64_t *seed)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || end == text || *end || text[0] == '-')
+        return false;
+    *seed = v;
+    return true;
+}
+
+static bool strict_mode(void)
+{
+    const char *s = secure_getenv("FAULTLINE_STRICT");
+    return !s || strcmp(s, "0") != 0;
+}
+
+/* A bad configuration: exit 2 before main (strict), or run with no faults. */
+static void refuse(const char *msg)
+{
+    fl_say(msg);
+    if (strict_mode())
+        _exit(2);
+    fl_say("FAULTLINE_STRICT=0: running with no faults");
+}
+
+static void atfork_child(void)
+{
+    fl_rules_atfork_child();
+    fl_events_atfork_child(state.seed, state.source, fl_rules_current()->nrules);
+}
+
+/* Read the environment and the config, and arm the rules. Leaves the shim inert on error. */
+static void load(void)
+{
+    const char *path = secure_getenv("FAULTLINE_CONFIG");
+    const char *inline_text = secure_getenv("FAULTLINE_RULES");
+    const char *seed_text = secure_getenv("FAULTLINE_SEED");
+    const char *log = secure_getenv("FAULTLINE_LOG");
+    if (path && !*path)
+        path = NULL;
+    if (inline_text && !*inline_text)
+        inline_text = NULL;
+    if (!path && !inline_text)
+        return;
+
+    struct fl_config cfg;
+    struct fl_diag diag;
+    if (fl_config_load(&cfg, path, inline_text, &diag) != 0) {
+        refuse(diag.text);
+        return;
+    }
+    uint64_t seed = cfg.has_seed ? cfg.seed : random_seed();
+    if (seed_text && *seed_text && !parse_seed(seed_text, &seed)) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "FAULTLINE_SEED: '%.40s' is not a non-negative integer",
+                 seed_text);
+        refuse(msg);
+        fl_config_free(&cfg);
+        return;
+    }
+    if (log && *log) {
+        free(cfg.log);
+        cfg.log = strdup(log);
+    }
+    if (cfg.log && fl_events_open(cfg.log) != 0 && strict_mode())
+        _exit(2);
+    if (!cfg.children)
+        drop_from_ld_preload();
+
+    state.seed = seed;
+    state.summary = cfg.summary;
+    state.source = cfg.source ? strdup(cfg.source) : NULL;
+    struct fl_ruleset *rs = fl_ruleset_new(&cfg, seed);
+    size_t nrules = rs ? rs->nrules : 0;
+    fl_config_free(&cfg);
+    if (!rs) {
+        refuse("out of memory loading the config");
+        return;
+    }
+    fl_events_start(seed, state.source, nrules, NULL);
+    pthread_atfork(fl_rules_atfork_prepare, fl_rules_atfork_parent, atfork_child);
+    state.active = true;
+    fl_rules_publish(rs);
+}
+
+__attribute__((constructor)) static void fl_init(void)
+{
+    if (getauxval(AT_SECURE))
+        return; /* setuid/setgid: never act on the environment */
+    int saved = errno;
+    fl_guard = 1;
+    fl_resolve_generated();
+    fl_resolve_hand();
+    fl_events_keep_stderr();
+    load();
+    fl_guard = 0;
+    errno = saved;
+}
+
+__attribute__((destructor)) static void fl_fini(void)
+{
+    if (!state.active || !state.summary)
+        return;
+    int saved = errno;
+    fl_guard = 1;
+    fl_events_summary();
+    fl_guard = 0;
+    errno = saved;
+}

@@ -1,0 +1,506 @@
+/* The hand-written wrappers: calls whose arguments are variadic (open, printf), whose failure is
+ * reported in their own codes (the resolver, posix_memalign), or that must recognise the
+ * bootstrap arena (realloc, free). Each keeps the generated wrappers' two paths. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "action.h"
+#include "events.h"
+#include "interpose.h"
+
+#define ARMED(call) __builtin_expect(fl_call_armed(FL_CALL_##call), 0)
+
+/* ---- open: the mode is variadic ------------------------------------------------------------ */
+
+int (*fl_real_open)(const char *path, int flags, ...);
+static int (*fl_real_open64)(const char *path, int flags, ...);
+static int (*fl_real_openat)(int dirfd, const char *path, int flags, ...);
+static int (*fl_real_openat64)(int dirfd, const char *path, int flags, ...);
+
+static mode_t open_mode(int flags, va_list ap)
+{
+    return __OPEN_NEEDS_MODE(flags) ? va_arg(ap, mode_t) : 0;
+}
+
+/* The slow path of the open family; dirfd is AT_FDCWD for open and open64. */
+static int open_slow(enum fl_sym_id sym, enum fl_call_id call, int dirfd, const char *path,
+                     int flags, mode_t mode)
+{
+    struct fl_call_ctx c = {.m = {.call = call, .fd = -1, .path = path}, .sym = sym};
+    enum fl_step step = fl_begin(&c);
+    if (step == FL_FAIL)
+        return -1;
+    int r;
+    switch (sym) {
+    case FL_SYM_open64: r = fl_real_open64(path, flags, mode); break;
+    case FL_SYM_openat: r = fl_real_openat(dirfd, path, flags, mode); break;
+    case FL_SYM_openat64: r = fl_real_openat64(dirfd, path, flags, mode); break;
+    default: r = fl_real_open(path, flags, mode); break;
+    }
+    if (step == FL_RUN)
+        fl_after(&c, r);
+    return r;
+}
+
+FL_EXPORT int open(const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = open_mode(flags, ap);
+    va_end(ap);
+    FL_RESOLVE(open);
+    if (!ARMED(open))
+        return fl_real_open(path, flags, mode);
+    return open_slow(FL_SYM_open, FL_CALL_open, AT_FDCWD, path, flags, mode);
+}
+
+FL_EXPORT int open64(const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = open_mode(flags, ap);
+    va_end(ap);
+    FL_RESOLVE(open64);
+    if (!ARMED(open))
+        return fl_real_open64(path, flags, mode);
+    return open_slow(FL_SYM_open64, FL_CALL_open, AT_FDCWD, path, flags, mode);
+}
+
+FL_EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = open_mode(flags, ap);
+    va_end(ap);
+    FL_RESOLVE(openat);
+    if (!ARMED(openat))
+        return fl_real_openat(dirfd, path, flags, mode);
+    return open_slow(FL_SYM_openat, FL_CALL_openat, dirfd, path, flags, mode);
+}
+
+FL_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = open_mode(flags, ap);
+    va_end(ap);
+    FL_RESOLVE(openat64);
+    if (!ARMED(openat))
+        return fl_real_openat64(dirfd, path, flags, mode);
+    return open_slow(FL_SYM_openat64, FL_CALL_openat, dirfd, path, flags, mode);
+}
+
+/* ---- close: frees the fd even when it fails; the shim's own fds are not the program's ------- */
+
+int (*fl_real_close)(int fd);
+
+FL_EXPORT int close(int fd)
+{
+    FL_RESOLVE(close);
+    if (__builtin_expect(fl_events_owns_fd(fd), 0)) {
+        errno = EBADF; /* as if it were not open: the program never opened it */
+        return -1;
+    }
+    if (!ARMED(close))
+        return fl_real_close(fd);
+    struct fl_call_ctx c = FL_CTX(close, close, fd, NULL, 0, NULL);
+    enum fl_step step = fl_begin(&c);
+    if (step == FL_FAIL) {
+        int e = errno;
+        fl_real_close(fd); /* Linux frees the fd whatever close returns */
+        errno = e;
+        return -1;
+    }
+    int r = fl_real_close(fd);
+    if (step == FL_RUN)
+        fl_after(&c, r);
+    return r;
+}
+
+/* ---- the printf family: all of it runs on vfprintf or __vfprintf_chk ------------------------ */
+
+/* The fortified forms have no prototype outside _FORTIFY_SOURCE builds. */
+int __vfprintf_chk(FILE *stream, int flag, const char *fmt, va_list ap);
+int __vprintf_chk(int flag, const char *fmt, va_list ap);
+int __fprintf_chk(FILE *stream, int flag, const char *fmt, ...);
+int __printf_chk(int flag, const char *fmt, ...);
+
+static int (*fl_real_vfprintf)(FILE *stream, const char *fmt, va_list ap);
+static int (*fl_real___vfprintf_chk)(FILE *stream, int flag, const char *fmt, va_list ap);
+
+/* flag < 0: the plain form; otherwise the fortified form's flag. */
+static int real_vfprintf(FILE *stream, int flag, const char *fmt, va_list ap)
+{
+    if (flag < 0) {
+        FL_RESOLVE(vfprintf);
+        return fl_real_vfprintf(stream, fmt, ap);
+    }
+    FL_RESOLVE(__vfprintf_chk);
+    return fl_real___vfprintf_chk(stream, flag, fmt, ap);
+}
+
+static int printf_any(enum fl_sym_id sym, FILE *stream, int flag, const char *fmt, va_list ap)
+{
+    if (!ARMED(fprintf))
+        return real_vfprintf(stream, flag, fmt, ap);
+    struct fl_call_ctx c = {.m = {.call = FL_CALL_fprintf, .fd = fl_stream_fd(stream)},
+                            .sym = sym, .stream = stream};
+    enum fl_step step = fl_begin(&c);
+    if (step == FL_FAIL)
+        return -1;
+    int r = real_vfprintf(stream, flag, fmt, ap);
+    if (step == FL_RUN)
+        fl_after(&c, r);
+    return r;
+}
+
+FL_EXPORT int vfprintf(FILE *stream, const char *fmt, va_list ap)
+{
+    return printf_any(FL_SYM_vfprintf, stream, -1, fmt, ap);
+}
+
+FL_EXPORT int vprintf(const char *fmt, va_list ap)
+{
+    return printf_any(FL_SYM_vprintf, stdout, -1, fmt, ap);
+}
+
+FL_EXPORT int __vfprintf_chk(FILE *stream, int flag, const char *fmt, va_list ap)
+{
+    return printf_any(FL_SYM___vfprintf_chk, stream, flag < 0 ? 0 : flag, fmt, ap);
+}
+
+FL_EXPORT int __vprintf_chk(int flag, const char *fmt, va_list ap)
+{
+    return printf_any(FL_SYM___vprintf_chk, stdout, flag < 0 ? 0 : flag, fmt, ap);
+}
+
+FL_EXPORT int fprintf(FILE *stream, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = printf_any(FL_SYM_fprintf, stream, -1, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+FL_EXPORT int printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = printf_any(FL_SYM_printf, stdout, -1, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+FL_EXPORT int __fprintf_chk(FILE *stream, int flag, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = printf_any(FL_SYM___fprintf_chk, stream, flag < 0 ? 0 : flag, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+FL_EXPORT int __printf_chk(int flag, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = printf_any(FL_SYM___printf_chk, stdout, flag < 0 ? 0 : flag, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+/* ---- the resolver: EAI_* codes and h_errno -------------------------------------------------- */
+
+static int (*fl_real_getaddrinfo)(const char *node, const char *service,
+                                  const struct addrinfo *hints, struct addrinfo **res);
+static int (*fl_real_getnameinfo)(const struct sockaddr *sa, socklen_t salen, char *host,
+                                  socklen_t hostlen, char *serv, socklen_t servlen, int flags);
+static struct hostent *(*fl_real_gethostbyname)(const char *name);
+static struct hostent *(*fl_real_gethostbyname2)(const char *name, int af);
+static int (*fl_real_gethostbyname_r)(const char *name, struct hostent *ret, char *buf,
+                                      size_t buflen, struct hostent **result, int *h_errnop);
+static int (*fl_real_gethostbyname2_r)(const char *name, int af, struct hostent *ret, char *buf,
+                                       size_t buflen, struct hostent **result, int *h_errnop);
+static struct hostent *(*fl_real_gethostbyaddr)(const void *addr, socklen_t len, int type);
+static int (*fl_real_gethostbyaddr_r)(const void *addr, socklen_t len, int type,
+                                      struct hostent *ret, char *buf, size_t buflen,
+                                      struct hostent **result, int *h_errnop);
+
+/* The slow path's first half for the resolver: FL_FAIL, FL_RUN or FL_PASS. */
+static enum fl_step dns_begin(struct fl_call_ctx *c, enum fl_sym_id sym, enum fl_call_id call,
+                              const char *host)
+{
+    *c = (struct fl_call_ctx){.m = {.call = call, .fd = -1}, .sym = sym, .host = host};
+    return fl_begin(c);
+}
+
+/* h_errno for an injected error: errno values are NETDB_INTERNAL (errno is set). */
+static int herrno_of(int error)
+{
+    switch (error) {
+    case EAI_AGAIN: return TRY_AGAIN;
+    case EAI_NONAME: return HOST_NOT_FOUND;
+    case EAI_NODATA: return NO_DATA;
+    default: return error > 0 ? NETDB_INTERNAL : NO_RECOVERY;
+    }
+}
+
+/* What the _r forms return for an injected error, with *h_errnop set. */
+static int herrno_r(int error, struct hostent **result, int *h_errnop)
+{
+    *result = NULL;
+    *h_errnop = herrno_of(error);
+    if (error > 0)
+        return error;
+    return *h_errnop == TRY_AGAIN ? EAGAIN : ENOENT;
+}
+
+FL_EXPORT int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                          struct addrinfo **res)
+{
+    FL_RESOLVE(getaddrinfo);
+    struct fl_call_ctx c;
+    enum fl_step step = ARMED(getaddrinfo)
+                            ? dns_begin(&c, FL_SYM_getaddrinfo, FL_CALL_getaddrinfo, node)
+                            : FL_PASS;
+    if (step == FL_FAIL)
+        return c.v.error < 0 ? c.v.error : EAI_SYSTEM;
+    int r = fl_real_getaddrinfo(node, service, hints, res);
+    if (step == FL_RUN)
+        fl_after(&c, r);
+    return r;
+}
+
+FL_EXPORT int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host,
+                          socklen_t hostlen, char *serv, socklen_t servlen, int flags)
+{
+    FL_RESOLVE(getnameinfo);
+    struct fl_call_ctx c;
+    enum fl_step step = ARMED(getnameinfo)
+                            ? dns_begin(&c, FL_SYM_getnameinfo, FL_CALL_getnameinfo, NULL)
+                            : FL_PASS;
+    if (step == FL_FAIL)
+        return c.v.error < 0 ? c.v.error : EAI_SYSTEM;
+    int r = fl_real_getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
+    if (step == FL_RUN)
+        fl_after(&c, r);
+    return r;
+}
+
+FL_EXPORT struct hostent *gethostbyname(const char *name)
+{
+    FL_RESOLVE(gethostbyname);
+    struct fl_call_ctx c;
+    enum fl_step step = ARMED(gethostbyname)
+                            ? dns_begin(&c, FL_SYM_gethostbyname, FL_CALL_gethostbyname, name)
+                            : FL_PASS;
+    if (step == FL_FAIL) {
+        h_errno = herrno_of(c.v.error);
+        return NULL;
+    }
+    struct hostent *r = fl_real_gethostbyname(name);
+    if (step == FL_RUN)
+        fl_after(&c, r != NULL);
+    return r;
+}
+
+FL_EXPORT struct hostent *gethostbyname2(const char *name, int af)
+{
+    FL_RESOLVE(gethostbyname2);
+    struct fl_call_ctx c;
+    enum fl_step step = ARMED(gethostbyname)
+                            ? dns_begin(&c, FL_SYM_gethostbyname2, FL_CALL_gethostbyname, name)
+                            : FL_PASS;
+    if (step == FL_FAIL) {
+        h_errno = herrno_of(c.v.error);
+        return NULL;
+    }
+    struct hostent *r = fl_real_gethostbyname2(name, af);
+    if (step == FL_RUN)
+        fl_after(&c, r != NULL);
+    return r;
+}
+
+FL_EXPORT int gethostbyname_r(const char *name, struct hostent *ret, char *buf, size_t buflen,
+                              struct hostent **result, int *h_errnop)
+{
+    FL_RESOLVE(gethostbyname_r);
+    struct fl_call_ctx c;
+    enum fl_step step =
+        ARMED(gethostbyname_r)
+            ? dns_begin(&c, FL_SYM_gethostbyname_r, FL_CALL_gethostbyname_r, name)
+            : FL_PASS;
+    if (step == FL_FAIL)
+        return herrno_r(c.v.error, result, h_errnop);
+    int r = fl_real_gethostbyname_r(name, ret, buf, buflen, result, h_errnop);
+    if (step == FL_RUN)
+        fl_after(&c, r);
+    return r;
+}
+
+FL_EXPORT int gethostbyname2_r(const char *name, int af, struct hostent *ret, char *buf,
+                               size_t buflen, struct hostent **result, int *h_errnop)
+{
+    FL_RESOLVE(gethostbyname2_r);
+    struct fl_call_ctx c;
+    enum fl_step step =
+        ARMED(gethostbyname_r)
+            ? dns_begin(&c, FL_SYM_gethostbyname2_r, FL_CALL_gethostbyname_r, name)
+            : FL_PASS;
+    if (step == FL_FAIL)
+        return herrno_r(c.v.error, result, h_errnop);
+    int r = fl_real_gethostbyname2_r(name, af, ret, buf, buflen, result, h_errnop);
+    if (step == FL_RUN)
+        fl_after(&c, r);
+    return r;
+}
+
+FL_EXPORT struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
+{
+    FL_RESOLVE(gethostbyaddr);
+    struct fl_call_ctx c;
+    enum fl_step step = ARMED(gethostbyaddr)
+                            ? dns_begin(&c, FL_SYM_gethostbyaddr, FL_CALL_gethostbyaddr, NULL)
+                            : FL_PASS;
+    if (step == FL_FAIL) {
+        h_errno = herrno_of(c.v.error);
+        return NULL;
+    }
+    struct hostent *r = fl_real_gethostbyaddr(addr, len, type);
+    if (step == FL_RUN)
+        fl_after(&c, r != NULL);
+    return r;
+}
+
+FL_EXPORT int gethostbyaddr_r(const void *addr, socklen_t len, int type, struct hostent *ret,
+                              char *buf, size_t buflen, struct hostent **result, int *h_errnop)
+{
+    FL_RESOLVE(gethostbyaddr_r);
+    struct fl_call_ctx c;
+    enum fl_step step = ARMED(gethostbyaddr)
+                            ? dns_begin(&c, FL_SYM_gethostbyaddr_r, FL_CALL_gethostbyaddr, NULL)
+                            : FL_PASS;
+    if (step == FL_FAIL)
+        return herrno_r(c.v.error, result, h_errnop);
+    int r = fl_real_gethostbyaddr_r(addr, len, type, ret, buf, buflen, result, h_errnop);
+    if (step == FL_RUN)
+        fl_after(&c, r);
+    return r;
+}
+
+/* ---- memory: the arena's pointers, and posix_memalign's returned error --------------------- */
+
+static void *(*fl_real_realloc)(void *p, size_t n);
+static void *(*fl_real_reallocarray)(void *p, size_t n, size_t size);
+static int (*fl_real_posix_memalign)(void **out, size_t align, size_t n);
+void (*fl_real_free)(void *p);
+
+/* Move an arena block into the real heap (arena blocks are never freed). */
+static void *from_arena(void *p, size_t n)
+{
+    void *q = malloc(n);
+    if (q) {
+        size_t old = fl_arena_size(p);
+        memcpy(q, p, old < n ? old : n);
+    }
+    return q;
+}
+
+/* realloc and reallocarray share everything but the real function. */
+static void *realloc_any(enum fl_sym_id sym, void *p, size_t n, size_t size)
+{
+    size_t total = sym == FL_SYM_realloc ? n : fl_mul_sat(n, size);
+    enum fl_call_id call = sym == FL_SYM_realloc ? FL_CALL_realloc : FL_CALL_reallocarray;
+    if (p && fl_arena_owns(p))
+        return total == SIZE_MAX ? (errno = ENOMEM, NULL) : from_arena(p, total);
+    struct fl_call_ctx c = {.m = {.call = call, .fd = -1, .size = total}, .sym = sym};
+    enum fl_step step = fl_call_armed(call) ? fl_begin(&c) : FL_PASS;
+    if (step == FL_FAIL)
+        return NULL;
+    void *r = sym == FL_SYM_realloc ? fl_real_realloc(p, n) : fl_real_reallocarray(p, n, size);
+    if (step == FL_RUN)
+        fl_after(&c, r != NULL);
+    return r;
+}
+
+FL_EXPORT void *realloc(void *p, size_t n)
+{
+    if (__builtin_expect(!fl_real_realloc, 0) &&
+        !(fl_real_realloc = fl_resolve_alloc("realloc")))
+        return p ? from_arena(p, n) : fl_arena_alloc(n, 16);
+    if (__builtin_expect(!p || !fl_arena_owns(p), 1) && !ARMED(realloc))
+        return fl_real_realloc(p, n);
+    return realloc_any(FL_SYM_realloc, p, n, 1);
+}
+
+FL_EXPORT void *reallocarray(void *p, size_t n, size_t size)
+{
+    if (__builtin_expect(!fl_real_reallocarray, 0) &&
+        !(fl_real_reallocarray = fl_resolve_alloc("reallocarray")))
+        return p ? from_arena(p, fl_mul_sat(n, size)) : fl_arena_alloc(fl_mul_sat(n, size), 16);
+    if (__builtin_expect(!p || !fl_arena_owns(p), 1) && !ARMED(reallocarray))
+        return fl_real_reallocarray(p, n, size);
+    return realloc_any(FL_SYM_reallocarray, p, n, size);
+}
+
+FL_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+    if (__builtin_expect(!fl_real_posix_memalign, 0) &&
+        !(fl_real_posix_memalign = fl_resolve_alloc("posix_memalign"))) {
+        *out = fl_arena_alloc(n, align);
+        return *out ? 0 : ENOMEM;
+    }
+    if (!ARMED(posix_memalign))
+        return fl_real_posix_memalign(out, align, n);
+    int saved = errno;
+    struct fl_call_ctx c = FL_CTX(posix_memalign, posix_memalign, -1, NULL, n, NULL);
+    enum fl_step step = fl_begin(&c);
+    if (step == FL_FAIL) {
+        errno = saved; /* posix_memalign returns its error and leaves errno alone */
+        return c.v.error;
+    }
+    int r = fl_real_posix_memalign(out, align, n);
+    if (step == FL_RUN)
+        fl_after(&c, r == 0);
+    return r;
+}
+
+/* free is never a fault: it is here for the arena's blocks, which stay where they are. */
+FL_EXPORT void free(void *p)
+{
+    if (__builtin_expect(fl_arena_owns(p), 0))
+        return;
+    if (__builtin_expect(!fl_real_free, 0) && !(fl_real_free = fl_resolve_alloc("free")))
+        return; /* freed while resolving free itself: leak the block rather than guess */
+    fl_real_free(p);
+}
+
+void fl_resolve_hand(void)
+{
+    FL_RESOLVE(open);
+    FL_RESOLVE(open64);
+    FL_RESOLVE(openat);
+    FL_RESOLVE(openat64);
+    FL_RESOLVE(close);
+    FL_RESOLVE(vfprintf);
+    FL_RESOLVE(__vfprintf_chk);
+    FL_RESOLVE(getaddrinfo);
+    FL_RESOLVE(getnameinfo);
+    FL_RESOLVE(gethostbyname);
+    FL_RESOLVE(gethostbyname2);
+    FL_RESOLVE(gethostbyname_r);
+    FL_RESOLVE(gethostbyname2_r);
+    FL_RESOLVE(gethostbyaddr);
+    FL_RESOLVE(gethostbyaddr_r);
+    FL_RESOLVE(realloc);
+    FL_RESOLVE(reallocarray);
+    FL_RESOLVE(posix_memalign);
+    FL_RESOLVE(free);
+}

@@ -1,0 +1,39 @@
+/* Reaching the real functions: resolution with dlsym(RTLD_NEXT), the bootstrap arena that serves
+ * allocations made while resolving, and the thread's "inside the shim" guard. */
+#ifndef FL_REAL_H
+#define FL_REAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Nonzero while this thread runs the shim's own code: interposed calls it makes pass straight
+ * through. Initial-exec TLS: one load from the thread pointer. */
+extern __thread int fl_guard __attribute__((tls_model("initial-exec")));
+
+/* The next definition of `name` after the shim (dlsym(RTLD_NEXT)). A symbol with no next
+ * definition is a broken installation: the shim says so on stderr and aborts. */
+void *fl_resolve(const char *name);
+
+/* Like fl_resolve, for the allocators: returns NULL instead when this thread is already
+ * resolving (dlsym itself may allocate), and the caller serves the bootstrap arena. */
+void *fl_resolve_alloc(const char *name);
+
+/* Resolve every symbol of the call table now (the constructor calls it once). */
+void fl_resolve_all(void);
+
+/* Allocate from the static bootstrap arena: zeroed, never freed, NULL and ENOMEM when full. */
+void *fl_arena_alloc(size_t n, size_t align);
+
+/* Whether `p` came from the bootstrap arena, and the size it was asked with. */
+bool fl_arena_owns(const void *p);
+size_t fl_arena_size(const void *p);
+
+/* The real functions the shim itself calls (defined with the wrappers). */
+extern ssize_t (*fl_real_write)(int fd, const void *buf, size_t n);
+extern int (*fl_real_close)(int fd);
+extern int (*fl_real_open)(const char *path, int flags, ...);
+extern void *(*fl_real_malloc)(size_t n);
+extern void (*fl_real_free)(void *p);
+
+#endif
