@@ -766,7 +766,7 @@ static int read_source(struct loader *ld, FILE *f, const char *text)
 static FILE *open_config(struct loader *ld, const char *path)
 {
     struct stat st;
-    FILE *f;
+    FILE *f = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
 
     if (fd < 0) {

@@ -2,8 +2,8 @@
  *
  * Every wrapper has the same two paths. Fast: resolve the real function once, ask "is any armed
  * rule on this call?" (a relaxed load) and tail-call the real function. Slow: fl_begin decides
- * (and sleeps a delay, records an error); an error returns the call's failure value with errno set; anything else
- * runs the real call and records the event. */
+ * (sleeps a delay, records an error): an error returns the call's failure value with errno
+ * set; anything else runs the real call and records the event. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,25 +28,37 @@
 #include "interpose.h"
 #include "real.h"
 
-/* One wrapper: `fail` is the call's failure value; fd, path, size, stream describe the call to
- * the rules and the log (evaluated only on the slow path). */
-#define FL_WRAP(sym, call, ret, fail, params, args, fd, path, size, stream)                      \
-    ret (*fl_real_##sym) params;                                                                \
-    FL_EXPORT ret sym params;                                                                   \
-    FL_EXPORT ret sym params                                                                    \
-    {                                                                                           \
-        FL_RESOLVE(sym);                                                                        \
-        if (__builtin_expect(!fl_call_armed(FL_CALL_##call), 1))                                \
-            return fl_real_##sym args;                                                          \
-        struct fl_call_ctx c_ = FL_CTX(sym, call, fd, path, size, stream);                      \
+/* What a call returned, for the log: the value, or for pointers whether it is non-NULL. */
+#define FL_RESULT(r) ((long)(__builtin_classify_type(r) == 5 ? (r) != 0 : (long)(r)))
+
+/* The slow path of one wrapper, out of line so that the fast path needs no stack frame. `fail`
+ * is the call's failure value; fd, path, size and stream describe the call to the rules and the
+ * log. */
+#define FL_SLOW(sym, call, ret, fail, params, args, fd, path, size, stream)                 \
+    __attribute__((noinline, cold)) static ret fl_slow_##sym params                         \
+    {                                                                                       \
+        struct fl_call_ctx c_ = FL_CTX(sym, call, fd, path, size, stream);                  \
         enum fl_step step_ = fl_begin(&c_);                                                 \
         if (step_ == FL_PASS)                                                               \
             return fl_real_##sym args;                                                      \
         if (step_ == FL_FAIL)                                                               \
             return fail;                                                                    \
-        ret r_ = fl_real_##sym args;                                                            \
-        fl_after(&c_, (long)r_);                                                                \
-        return r_;                                                                              \
+        ret r_ = fl_real_##sym args;                                                        \
+        fl_after(&c_, FL_RESULT(r_));                                                       \
+        return r_;                                                                          \
+    }
+
+/* One wrapper: the real-function pointer, the slow path, and the exported fast path. */
+#define FL_WRAP(sym, call, ret, fail, params, args, fd, path, size, stream)                 \
+    ret (*fl_real_##sym) params;                                                            \
+    FL_SLOW(sym, call, ret, fail, params, args, fd, path, size, stream)                     \
+    FL_EXPORT ret sym params;                                                               \
+    FL_EXPORT ret sym params                                                                \
+    {                                                                                       \
+        FL_RESOLVE(sym);                                                                    \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                             \
+            return fl_slow_##sym args;                                                      \
+        return fl_real_##sym args;                                                          \
     }
 
 #define FL_SYM_HAND(sym, call)
@@ -76,25 +88,18 @@
     FL_WRAP(sym, call, ret, fail, params, args, fl_stream_fd(stream), NULL, n, stream)
 
 /* Allocators: before the real allocator is known (dlsym may allocate), the arena serves. */
-#define FL_SYM_ALLOC(sym, call, params, args, size, align)                                      \
-    void *(*fl_real_##sym) params;                                                              \
-    FL_EXPORT void *sym params;                                                                 \
-    FL_EXPORT void *sym params                                                                  \
-    {                                                                                           \
-        if (__builtin_expect(!fl_real_##sym, 0) &&                                              \
-            !(fl_real_##sym = fl_resolve_alloc(#sym)))                                          \
-            return fl_arena_alloc(size, align);                                                 \
-        if (__builtin_expect(!fl_call_armed(FL_CALL_##call), 1))                                \
-            return fl_real_##sym args;                                                          \
-        struct fl_call_ctx c_ = FL_CTX(sym, call, -1, NULL, size, NULL);                        \
-        enum fl_step step_ = fl_begin(&c_);                                                 \
-        if (step_ == FL_PASS)                                                               \
-            return fl_real_##sym args;                                                      \
-        if (step_ == FL_FAIL)                                                               \
-            return NULL;                                                                    \
-        void *r_ = fl_real_##sym args;                                                          \
-        fl_after(&c_, r_ != NULL);                                                              \
-        return r_;                                                                              \
+#define FL_SYM_ALLOC(sym, call, params, args, size, align)                                  \
+    void *(*fl_real_##sym) params;                                                          \
+    FL_SLOW(sym, call, void *, NULL, params, args, -1, NULL, size, NULL)                    \
+    FL_EXPORT void *sym params;                                                             \
+    FL_EXPORT void *sym params                                                              \
+    {                                                                                       \
+        if (__builtin_expect(!fl_real_##sym, 0) &&                                          \
+            !(fl_real_##sym = fl_resolve_alloc(#sym)))                                      \
+            return fl_arena_alloc(size, align);                                             \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                             \
+            return fl_slow_##sym args;                                                      \
+        return fl_real_##sym args;                                                          \
     }
 
 #include "calls.def"
