@@ -265,7 +265,8 @@ static int syntax_error(struct loader *ld, const config_t *lc)
     char file[PATH_MAX];
 
     show_file(ld, config_error_file(lc), file, sizeof file);
-    return fail_line(ld, file, config_error_line(lc), "%s", config_error_text(lc));
+    return fail_line(ld, file, config_error_line(lc), "%s",
+                     config_error_text(lc) ? config_error_text(lc) : "syntax error");
 }
 
 /* ---- key tables ------------------------------------------------------------------------------ */
@@ -397,7 +398,8 @@ static bool valid_name(const char *name)
 
     if (len < 1 || len > FL_NAME_MAX)
         return false;
-    return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-") == len;
+    return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                        "0123456789_.:-") == len;
 }
 
 /* The rule `r` (just appended) must not reuse an earlier rule's name. */
@@ -677,23 +679,30 @@ static int check_rule(struct loader *ld, struct rule_ctx *r, const config_settin
 
 /* ---- rules: the list ------------------------------------------------------------------------- */
 
+static int grow_rules(struct loader *ld)
+{
+    size_t cap = ld->cap ? ld->cap * 2 : 8;
+    struct fl_rule_spec *rules = realloc(ld->cfg.rules, cap * sizeof *rules);
+    int *lines;
+
+    if (!rules)
+        return -1;
+    ld->cfg.rules = rules;
+    if (!(lines = realloc(ld->name_lines, cap * sizeof *lines)))
+        return -1;
+    ld->name_lines = lines;
+    ld->cap = cap;
+    return 0;
+}
+
 /* Append a rule with its defaults; NULL when out of memory. */
 static struct fl_rule_spec *new_rule(struct loader *ld, const config_setting_t *group)
 {
     char file[PATH_MAX];
     struct fl_rule_spec *spec;
 
-    if (ld->cfg.nrules == ld->cap) {
-        size_t cap = ld->cap ? ld->cap * 2 : 8;
-        struct fl_rule_spec *rules = realloc(ld->cfg.rules, cap * sizeof *rules);
-        if (rules)
-            ld->cfg.rules = rules;
-        int *lines = rules ? realloc(ld->name_lines, cap * sizeof *lines) : NULL;
-        if (!lines)
-            return NULL;
-        ld->name_lines = lines;
-        ld->cap = cap;
-    }
+    if (ld->cfg.nrules == ld->cap && grow_rules(ld) < 0)
+        return NULL;
     spec = &ld->cfg.rules[ld->cfg.nrules++];
     *spec = (struct fl_rule_spec){.enabled = true, .probability = 1.0};
     show_file(ld, config_setting_source_file(group), file, sizeof file);

@@ -332,7 +332,8 @@ START_TEST(eai_error_fits_gethostbyname_named_explicitly)
 {
     struct fl_config cfg;
 
-    load_ok(&cfg, NULL, RULE("calls = [\"gethostbyname\", \"getnameinfo\"]; error = \"EAI_FAIL\";"));
+    load_ok(&cfg, NULL,
+            RULE("calls = [\"gethostbyname\", \"getnameinfo\"]; error = \"EAI_FAIL\";"));
     ck_assert_int_eq(cfg.rules[0].error, EAI_FAIL);
     ck_assert_int_eq(count_calls(&cfg.rules[0]), 2);
     ck_assert(has_call(&cfg.rules[0], FL_CALL_gethostbyname));
@@ -381,7 +382,8 @@ START_TEST(include_is_relative_to_config_directory)
 {
     struct fl_config cfg;
 
-    write_file(inc, "# included\nrules = ({ name = \"inc\"; calls = [\"read\"]; error = \"EIO\"; });\n");
+    write_file(inc, "# included\n"
+                    "rules = ({ name = \"inc\"; calls = [\"read\"]; error = \"EIO\"; });\n");
     write_file(conf, "seed = 7;\n@include \"inc.conf\"\n");
     load_ok(&cfg, conf, NULL);
     ck_assert_uint_eq(cfg.seed, 7);
@@ -486,7 +488,8 @@ END_TEST
 
 START_TEST(unknown_key_differing_in_case_suggests_key)
 {
-    expect_inline_error("Seed = 1;", "FAULTLINE_RULES:1: unknown key 'Seed' (did you mean 'seed'?)");
+    expect_inline_error("Seed = 1;",
+                        "FAULTLINE_RULES:1: unknown key 'Seed' (did you mean 'seed'?)");
 }
 END_TEST
 
@@ -500,7 +503,8 @@ END_TEST
 START_TEST(global_key_inside_rule_rejected)
 {
     expect_inline_error(RULE("seed = 1;"),
-                        "FAULTLINE_RULES:1: rule 'x': 'seed' is a global key: put it outside 'rules'");
+                        "FAULTLINE_RULES:1: rule 'x': 'seed' is a global key: "
+                        "put it outside 'rules'");
 }
 END_TEST
 
@@ -561,7 +565,8 @@ START_TEST(bad_rule_name_rejected)
 {
     char text[256], want[256];
 
-    snprintf(text, sizeof text, "rules = ({ name = \"%s\"; calls = [\"read\"]; error = \"EIO\"; });",
+    snprintf(text, sizeof text,
+             "rules = ({ name = \"%s\"; calls = [\"read\"]; error = \"EIO\"; });",
              bad_names[_i]);
     snprintf(want, sizeof want, "FAULTLINE_RULES:1: invalid rule name '%s': use 1 to 64 "
              "characters among A-Z a-z 0-9 _ . : -", bad_names[_i]);
@@ -576,7 +581,8 @@ START_TEST(longest_rule_name_accepted)
     struct fl_config cfg;
 
     ck_assert_uint_eq(strlen(name), 64);
-    snprintf(text, sizeof text, "rules = ({ name = \"%s\"; calls = [\"read\"]; error = \"EIO\"; });",
+    snprintf(text, sizeof text,
+             "rules = ({ name = \"%s\"; calls = [\"read\"]; error = \"EIO\"; });",
              name);
     load_ok(&cfg, NULL, text);
     ck_assert_str_eq(cfg.rules[0].name, name);
@@ -636,7 +642,8 @@ END_TEST
 START_TEST(jitter_longer_than_delay_rejected)
 {
     expect_inline_error(RULE("calls = [\"read\"]; delay = \"50ms\"; jitter = \"60ms\";"),
-                        "FAULTLINE_RULES:1: rule 'x': 'jitter' (60ms) must not exceed 'delay' (50ms)");
+                        "FAULTLINE_RULES:1: rule 'x': 'jitter' (60ms) must not exceed "
+                        "'delay' (50ms)");
 }
 END_TEST
 
@@ -690,7 +697,8 @@ END_TEST
 
 START_TEST(error_after_earlier_rules_frees_them)
 {
-    write_file(conf, "log = \"x\";\nrules = ({ name = \"a\"; calls = [\"read\"]; error = \"EIO\"; });\n");
+    write_file(conf, "log = \"x\";\n"
+                     "rules = ({ name = \"a\"; calls = [\"read\"]; error = \"EIO\"; });\n");
     expect_error(conf, "log = \"y\";\nrules = ({ calls = [\"read\"]; error = \"EIO\"; },\n"
                  "{ calls = [\"read\"]; error = \"EIO\"; bogus = 1; });",
                  "FAULTLINE_RULES:3: rule 'rule3': unknown key 'bogus'");
@@ -739,18 +747,23 @@ static const struct { const char *text, *want; } bad_values[] = {
     {"summary = 1;", "'summary' must be true or false"},
     {"children = \"yes\";", "'children' must be true or false"},
     {"control = 0;", "'control' must be true or false"},
-    {"rules = { calls = [\"read\"]; };", "'rules' must be a list of rules: rules = ( { ... }, { ... } )"},
+    {"rules = { calls = [\"read\"]; };",
+     "'rules' must be a list of rules: rules = ( { ... }, { ... } )"},
     {"rules = [1];", "'rules' must be a list of rules: rules = ( { ... }, { ... } )"},
     {"rules = ( 1 );", "each rule must be a group: rules = ( { calls = [ ... ]; ... } )"},
     {"rules = ({ name = 1; calls = [\"read\"]; error = \"EIO\"; });",
      "'name' must be a string such as \"db-refused\""},
     {RULE("calls = \"read\"; error = \"EIO\";"),
-     "rule 'x': 'calls' must be a list of call names and classes, such as [ \"connect\", \"@dns\" ]"},
+     "rule 'x': 'calls' must be a list of call names and classes, "
+     "such as [ \"connect\", \"@dns\" ]"},
     {RULE("calls = [1]; error = \"EIO\";"),
-     "rule 'x': 'calls' must hold strings: call names and classes, such as [ \"connect\", \"@dns\" ]"},
+     "rule 'x': 'calls' must hold strings: call names and classes, "
+     "such as [ \"connect\", \"@dns\" ]"},
     {RULE("calls = (\"read\", [\"write\"]); error = \"EIO\";"),
-     "rule 'x': 'calls' must hold strings: call names and classes, such as [ \"connect\", \"@dns\" ]"},
-    {RULE("calls = [\"read\"]; error = \"EIO\"; enabled = 1;"), "rule 'x': 'enabled' must be true or false"},
+     "rule 'x': 'calls' must hold strings: call names and classes, "
+     "such as [ \"connect\", \"@dns\" ]"},
+    {RULE("calls = [\"read\"]; error = \"EIO\"; enabled = 1;"),
+     "rule 'x': 'enabled' must be true or false"},
     {RULE("calls = [\"read\"]; error = \"EIO\"; probability = \"1\";"),
      "rule 'x': 'probability' must be a number from 0 to 1"},
     {RULE("calls = [\"read\"]; error = \"EIO\"; probability = 1.5;"),
@@ -773,7 +786,8 @@ static const struct { const char *text, *want; } bad_values[] = {
     {RULE("calls = [\"read\"]; delay = \"-1s\";"),
      "rule 'x': 'delay' is not a duration: '-1s' (write a number and a unit among ns us ms s m, "
      "such as \"200ms\" or \"1.5s\")"},
-    {RULE("calls = [\"read\"]; delay = \"1441m\";"), "rule 'x': 'delay' is longer than 24 hours: '1441m'"},
+    {RULE("calls = [\"read\"]; delay = \"1441m\";"),
+     "rule 'x': 'delay' is longer than 24 hours: '1441m'"},
     {RULE("calls = [\"read\"]; delay = \"1s\"; jitter = \"86401s\";"),
      "rule 'x': 'jitter' is longer than 24 hours: '86401s'"},
 };
