@@ -1,9 +1,8 @@
 # faultline — one non-recursive Makefile. `make V=1` shows full commands.
-#   make            build/libfaultline.so and build/faultline
+#   make            build/libfaultline.so
 #   make check      unit tests and integration tests against real programs
 #   make demo       faultline breaking a real program, and what it logged
 #   make deps       install the Debian packages the build and tests need (as root)
-#   make install    PREFIX=/usr/local DESTDIR=
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
@@ -32,7 +31,7 @@ say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
 # Debian packages the build, tests and demo need. Servers for the reach tests are added here.
-DEB_PKGS := build-essential pkg-config libconfig-dev uthash-dev check python3 curl sqlite3
+DEB_PKGS := build-essential pkg-config libconfig-dev uthash-dev check python3 curl sqlite3 mandoc
 
 # ---- the shim ----------------------------------------------------------------------------
 # Modules that do not interpose anything: unit tests link these directly.
@@ -42,7 +41,7 @@ SHIM_OBJ  := $(SHIM_SRC:lib/%.c=$(B)/lib/%.o)
 CORE_OBJ  := $(CORE:%=$(B)/lib/%.o)
 
 all: $(B)/libfaultline.so
-.PHONY: all check unit integration demo deps clean install uninstall
+.PHONY: all check unit integration man-lint check-examples demo deps clean
 
 $(B)/lib/%.o: lib/%.c
 	$(call say,CC,$<)
@@ -77,13 +76,28 @@ unit: $(UNIT_BIN)
 integration: $(B)/libfaultline.so $(HELPER_BIN)
 	@tests/integration/run.sh $(B)
 
+# The man pages: mandoc's linter must have nothing to say.
+man-lint:
+	$(call say,LINT,man/)
+	$(Q)mandoc -Tlint -W warning man/*.[0-9]
+
+# Each example config must load: /bin/true under the shim, strict, exits 0.
+check-examples: $(B)/libfaultline.so
+	@for f in examples/*.conf; do \
+	  printf '  %-6s %s\n' CONF $$f; \
+	  out=$$(LD_PRELOAD=$(CURDIR)/$(B)/libfaultline.so FAULTLINE_CONFIG=$$f FAULTLINE_STRICT=1 \
+	    /bin/true 2>&1) || { echo "$$out"; exit 1; }; \
+	done
+
 check: deps
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory man-lint
+	@$(MAKE) --no-print-directory check-examples
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 
 demo: deps
-	@$(MAKE) --no-print-directory all $(B)/tests/programs/stdio_writer
+	@$(MAKE) --no-print-directory all
 	@examples/demo/run.sh $(B)
 
 deps:

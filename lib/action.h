@@ -3,8 +3,11 @@
 #ifndef FL_ACTION_H
 #define FL_ACTION_H
 
+#include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include "calls.h"
@@ -14,22 +17,26 @@
 struct fl_call_ctx {
     struct fl_match m;
     enum fl_sym_id sym;
+    int dirfd;                /* open family: what a relative path is relative to */
     FILE *stream;             /* stdio calls: the stream, whose error flag a failure sets */
     const char *host;         /* resolver calls: the name or address asked about */
     struct fl_verdict v;
+    char pathbuf[PATH_MAX];   /* m.path and m.peer point here when the shim looked them up */
+    struct sockaddr_storage peerbuf;
 };
 
 /* A context for symbol `sym` of call `call`, on fd `fd` (-1: none), with path and size. */
 #define FL_CTX(sym_, call_, fd_, path_, size_, stream_)                                         \
     ((struct fl_call_ctx){.m = {.call = FL_CALL_##call_, .fd = (fd_), .path = (path_),          \
-                                .size = (size_)},                                               \
-                          .sym = FL_SYM_##sym_, .stream = (stream_)})
+                                .size = (size_), .nonblock = -1},                               \
+                          .sym = FL_SYM_##sym_, .dirfd = AT_FDCWD, .stream = (stream_)})
 
 /* What a wrapper does next, after fl_begin. */
 enum fl_step {
     FL_PASS, /* nothing applies: make the real call as if the shim were not there */
     FL_FAIL, /* the call failed: return its failure value (errno and the log are done) */
     FL_RUN,  /* a delay was slept: make the real call, then fl_after with its result */
+    FL_ACT,  /* partial, eof, corrupt or drop: the wrapper applies it around the real call */
 };
 
 /* Decide the call and apply what comes before the real call: a delay is slept, an error is
@@ -41,6 +48,29 @@ enum fl_step fl_begin(struct fl_call_ctx *c);
 /* After the real call of an FL_RUN step: records the event with the call's result. errno is
  * preserved. */
 void fl_after(struct fl_call_ctx *c, long result);
+
+/* PARTIAL: the byte count the real call gets instead of n (at least 1; n itself where a short
+ * transfer would not be legal: datagram sockets, pipe writes of at most PIPE_BUF). */
+size_t fl_partial_count(const struct fl_call_ctx *c, size_t n);
+
+/* CORRUPT: flip the rule's number of distinct bits, chosen from the rule's stream, in the len
+ * bytes of buf, or of the iovec array. */
+void fl_corrupt(const struct fl_call_ctx *c, void *buf, size_t len);
+void fl_corrupt_iov(const struct fl_call_ctx *c, const struct iovec *iov, size_t len);
+
+/* CORRUPT on a write: a corrupted copy of buf (the program's bytes stay as they are), or NULL
+ * when out of memory (the write then goes out intact). Release with fl_release. */
+void *fl_corrupt_copy(const struct fl_call_ctx *c, const void *buf, size_t len);
+
+/* The first len bytes of an iovec array in one new buffer, or NULL. Release with fl_release. */
+void *fl_flatten(const struct iovec *iov, size_t cnt, size_t len);
+
+/* The first `keep` bytes of an iovec array as at most cap entries in out; returns how many. */
+size_t fl_iov_shorten(const struct iovec *iov, size_t cnt, size_t keep, struct iovec *out,
+                      size_t cap);
+
+/* Free a buffer of the shim's, errno untouched. */
+void fl_release(void *p);
 
 /* Bytes described by an iovec array (saturating). */
 size_t fl_iov_len(const struct iovec *iov, size_t cnt);

@@ -36,7 +36,7 @@ enum fl_action {
 #define FL_ACTS_SYNC    (FL_ACTS_CONTROL | FL_ACT(DROP))
 #define FL_ACTS_READ    (FL_ACTS_CONTROL | FL_ACT(PARTIAL) | FL_ACT(EOF) | FL_ACT(CORRUPT))
 #define FL_ACTS_WRITE   (FL_ACTS_SYNC | FL_ACT(PARTIAL) | FL_ACT(CORRUPT))
-#define FL_ACTS_XFER    (FL_ACTS_SYNC | FL_ACT(PARTIAL))
+#define FL_ACTS_XFER    (FL_ACTS_CONTROL | FL_ACT(PARTIAL))
 #define FL_ACTS_BYTE    (FL_ACTS_SYNC | FL_ACT(CORRUPT))
 
 /* How a call reports failure (see calls.def). */

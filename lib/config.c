@@ -3,15 +3,19 @@
  * allocated on every path, and leaves errno as it found it. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
 #include <limits.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +24,7 @@
 #define FL_NAME_MAX    64     /* longest rule name */
 #define FL_ERRNO_MAX   4095   /* errno values scanned with strerrorname_np */
 #define FL_NEAR_MAX    2      /* largest edit distance worth a "did you mean" */
+#define FL_CORRUPT_MAX 64     /* most bits 'corrupt' flips in one call */
 
 /* ---- error names ----------------------------------------------------------------------------- */
 
@@ -34,10 +39,16 @@
 
 struct named { const char *name; int value; };
 
+/* Signal names sigabbrev_np does not return because they alias another signal (without SIG). */
+#define FL_SIGNAL_ALIASES(X) X(IOT, SIGIOT) X(IO, SIGIO) X(CLD, SIGCLD)
+
 #define FL_NAMED_ROW(n) {#n, n},
+#define FL_SIGNAL_ROW(n, v) {#n, v},
 static const struct named errno_aliases[] = {FL_ERRNO_ALIASES(FL_NAMED_ROW)};
 static const struct named eai_names[] = {FL_EAI_NAMES(FL_NAMED_ROW)};
+static const struct named signal_aliases[] = {FL_SIGNAL_ALIASES(FL_SIGNAL_ROW)};
 #undef FL_NAMED_ROW
+#undef FL_SIGNAL_ROW
 
 #define FL_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -194,7 +205,8 @@ static const char *near_hint(const struct near *n, char *buf, size_t size)
 struct loader {
     struct fl_config cfg;     /* what has been read so far */
     int *name_lines;          /* per rule: line of its name (of its brace when unnamed) */
-    size_t cap;               /* room in cfg.rules and name_lines */
+    bool *own_dry_run;        /* per rule: it gives dry_run (else it takes the global's) */
+    size_t cap;               /* room in cfg.rules, name_lines and own_dry_run */
     struct fl_diag *diag;
     const char *src;          /* the name of the text being read, for messages */
     const char *incdir;       /* directory @include is relative to, or NULL */
@@ -274,6 +286,9 @@ static int syntax_error(struct loader *ld, const config_t *lc)
 struct rule_ctx {
     struct fl_rule_spec *spec;
     const config_setting_t *calls, *delay, *jitter;
+    const config_setting_t *act;                    /* error partial eof corrupt drop kill */
+    const config_setting_t *path, *peer, *fd, *min_size, *max_size;
+    bool dry_run;                                   /* given in the rule */
 };
 
 typedef int global_fn(struct loader *ld, const config_setting_t *s);
@@ -282,19 +297,28 @@ typedef int rule_fn(struct loader *ld, struct rule_ctx *r, const config_setting_
 struct global_key { const char *key; global_fn *read; };
 struct rule_key { const char *key; rule_fn *read; };
 
-static global_fn read_seed, read_log, read_summary, read_children, read_control, read_rules;
-static rule_fn read_name, read_calls, read_enabled, read_probability, read_error, read_delay,
-    read_jitter;
+static global_fn read_seed, read_log, read_summary, read_children, read_control,
+    read_global_dry_run, read_programs, read_rules;
+static rule_fn read_name, read_calls, read_enabled, read_dry_run, read_path, read_peer, read_fd,
+    read_min_size, read_max_size, read_probability, read_after, read_every, read_times,
+    read_start, read_duration, read_delay, read_jitter, read_error, read_partial, read_eof,
+    read_corrupt, read_drop, read_kill;
 
 static const struct global_key global_keys[] = {
     {"seed", read_seed},         {"log", read_log},         {"summary", read_summary},
-    {"children", read_children}, {"control", read_control}, {"rules", read_rules},
+    {"children", read_children}, {"control", read_control}, {"dry_run", read_global_dry_run},
+    {"programs", read_programs}, {"rules", read_rules},
 };
 
 static const struct rule_key rule_keys[] = {
-    {"name", read_name},   {"calls", read_calls}, {"enabled", read_enabled},
-    {"probability", read_probability}, {"error", read_error}, {"delay", read_delay},
-    {"jitter", read_jitter},
+    {"name", read_name},         {"calls", read_calls},       {"enabled", read_enabled},
+    {"dry_run", read_dry_run},   {"path", read_path},         {"peer", read_peer},
+    {"fd", read_fd},             {"min_size", read_min_size}, {"max_size", read_max_size},
+    {"probability", read_probability}, {"after", read_after}, {"every", read_every},
+    {"times", read_times},       {"start", read_start},       {"duration", read_duration},
+    {"delay", read_delay},       {"jitter", read_jitter},     {"error", read_error},
+    {"partial", read_partial},   {"eof", read_eof},           {"corrupt", read_corrupt},
+    {"drop", read_drop},         {"kill", read_kill},
 };
 
 static bool is_rule_key(const char *key)
@@ -366,6 +390,55 @@ static int read_children(struct loader *ld, const config_setting_t *s)
 static int read_control(struct loader *ld, const config_setting_t *s)
 {
     return get_bool(ld, s, &ld->cfg.control);
+}
+
+static int read_global_dry_run(struct loader *ld, const config_setting_t *s)
+{
+    return get_bool(ld, s, &ld->cfg.dry_run);
+}
+
+static void free_programs(char **programs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(programs[i]);
+    free(programs);
+}
+
+/* Globs on the executable's base name: every one checked before anything is allocated. */
+static int read_programs(struct loader *ld, const config_setting_t *s)
+{
+    int len = config_setting_length(s);
+    char **list;
+
+    if (!config_setting_is_array(s) && !config_setting_is_list(s))
+        return fail(ld, s, "'programs' must be a list of globs on the executable's base name, "
+                    "such as [ \"nginx\", \"python3*\" ]");
+    if (len <= 0)
+        return fail(ld, s, "'programs' is empty: name at least one program, "
+                    "or omit it to act in every program");
+    for (int i = 0; i < len; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        const char *v = config_setting_get_string(e);
+        if (!v || !*v)
+            return fail(ld, e, "'programs' must hold non-empty strings: globs on the "
+                        "executable's base name, such as \"nginx\"");
+        if (strchr(v, '/'))
+            return fail(ld, e, "'programs' entry '%s' has a '/': the globs match the "
+                        "executable's base name, such as \"nginx\"", v);
+    }
+    if (!(list = calloc((size_t)len, sizeof *list)))
+        return out_of_memory(ld);
+    for (int i = 0; i < len; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        if (!(list[i] = strdup(config_setting_get_string(e)))) {
+            free_programs(list, (size_t)i);
+            return out_of_memory(ld);
+        }
+    }
+    free_programs(ld->cfg.programs, ld->cfg.nprograms);   /* inline text overrides the file */
+    ld->cfg.programs = list;
+    ld->cfg.nprograms = (size_t)len;
+    return 0;
 }
 
 static int unknown_global(struct loader *ld, const config_setting_t *s)
@@ -495,6 +568,34 @@ static int read_enabled(struct loader *ld, struct rule_ctx *r, const config_sett
     return get_bool(ld, s, &r->spec->enabled);
 }
 
+static int read_dry_run(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
+{
+    r->dry_run = true;
+    return get_bool(ld, s, &r->spec->dry_run);
+}
+
+/* The integer value of `s` in *v when it is one from min to max. */
+static bool int_in(const config_setting_t *s, long long min, long long max, long long *v)
+{
+    if (!is_int(s))
+        return false;
+    *v = config_setting_get_int64(s);
+    return *v >= min && *v <= max;
+}
+
+/* An integer >= min into *out; the message ends with `hint`. */
+static int get_count(struct loader *ld, const config_setting_t *s, long long min,
+                     const char *hint, uint64_t *out)
+{
+    long long v;
+
+    if (!int_in(s, min, LLONG_MAX, &v))
+        return fail(ld, s, "'%s' must be an integer >= %lld%s", config_setting_name(s), min,
+                    hint);
+    *out = (uint64_t)v;
+    return 0;
+}
+
 static int read_probability(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
 {
     double p = -1;
@@ -506,37 +607,6 @@ static int read_probability(struct loader *ld, struct rule_ctx *r, const config_
     if (!(p >= 0 && p <= 1))
         return fail(ld, s, "'probability' must be a number from 0 to 1");
     r->spec->probability = p;
-    return 0;
-}
-
-static int unknown_error(struct loader *ld, const config_setting_t *s, const char *name)
-{
-    struct near n;
-    char hint[FL_NAME_MAX + 32];
-
-    near_init(&n, name);
-    for (int i = 1; i <= FL_ERRNO_MAX; i++)
-        if (strerrorname_np(i))
-            near_try(&n, strerrorname_np(i));
-    for (size_t i = 0; i < FL_COUNT(errno_aliases); i++)
-        near_try(&n, errno_aliases[i].name);
-    for (size_t i = 0; i < FL_COUNT(eai_names); i++)
-        near_try(&n, eai_names[i].name);
-    return fail(ld, s, "unknown %s name '%s'%s", strncmp(name, "EAI_", 4) ? "errno" : "EAI",
-                name, near_hint(&n, hint, sizeof hint));
-}
-
-static int read_error(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
-{
-    const char *v = config_setting_get_string(s);
-    int e;
-
-    if (!v)
-        return fail(ld, s, "'error' must be a string such as \"ECONNREFUSED\" or \"EAI_AGAIN\"");
-    e = strncmp(v, "EAI_", 4) == 0 ? fl_eai_by_name(v) : fl_errno_by_name(v);
-    if (!e)
-        return unknown_error(ld, s, v);
-    r->spec->error = e;
     return 0;
 }
 
@@ -568,6 +638,404 @@ static int read_jitter(struct loader *ld, struct rule_ctx *r, const config_setti
     return get_duration(ld, s, &r->spec->jitter_ns);
 }
 
+static int read_start(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
+{
+    return get_duration(ld, s, &r->spec->start_ns);
+}
+
+static int read_duration(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
+{
+    if (get_duration(ld, s, &r->spec->duration_ns) < 0)
+        return -1;
+    if (!r->spec->duration_ns)
+        return fail(ld, s, "'duration' is 0: omit it for no end");
+    return 0;
+}
+
+/* ---- rules: triggers ------------------------------------------------------------------------- */
+
+static int read_after(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
+{
+    return get_count(ld, s, 0, "", &r->spec->after);
+}
+
+static int read_every(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
+{
+    return get_count(ld, s, 1, "", &r->spec->every);
+}
+
+static int read_times(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
+{
+    return get_count(ld, s, 1, " (omit it for no limit)", &r->spec->times);
+}
+
+/* ---- rules: matchers ------------------------------------------------------------------------- */
+
+/* A glob not starting with '/' matches in any directory: it is stored as "*" "/" GLOB. */
+static int read_path(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
+{
+    const char *v = config_setting_get_string(s);
+    size_t size;
+    char *glob;
+
+    if (!v || !*v)
+        return fail(ld, s, "'path' must be a non-empty string: a glob such as "
+                    "\"/srv/data/*.db\"");
+    size = strlen(v) + 3;
+    if (!(glob = malloc(size)))
+        return out_of_memory(ld);
+    snprintf(glob, size, "%s%s", v[0] == '/' ? "" : "*/", v);
+    free(r->spec->path);
+    r->spec->path = glob;
+    r->path = s;
+    return 0;
+}
+
+static const struct { const char *name; enum fl_fd_kind kind; } fd_kinds[] = {
+    {"file", FL_FD_FILE}, {"socket", FL_FD_SOCKET}, {"pipe", FL_FD_PIPE}, {"tty", FL_FD_TTY},
+    {"any", FL_FD_ANY},
+};
+
+static int read_fd(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
+{
+    const char *v = config_setting_get_string(s);
+    struct near n;
+    char hint[FL_NAME_MAX + 32];
+
+    if (!v)
+        return fail(ld, s, "'fd' must be a string: file, socket, pipe, tty or any");
+    for (size_t i = 0; i < FL_COUNT(fd_kinds); i++) {
+        if (strcmp(fd_kinds[i].name, v) == 0) {
+            r->spec->fd_kind = fd_kinds[i].kind;
+            r->fd = s;
+            return 0;
+        }
+    }
+    near_init(&n, v);
+    for (size_t i = 0; i < FL_COUNT(fd_kinds); i++)
+        near_try(&n, fd_kinds[i].name);
+    return fail(ld, s, "unknown fd kind '%s'%s: write file, socket, pipe, tty or any", v,
+                near_hint(&n, hint, sizeof hint));
+}
+
+static int read_min_size(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
+{
+    r->min_size = s;
+    return get_count(ld, s, 0, " (bytes)", &r->spec->min_size);
+}
+
+static int read_max_size(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
+{
+    r->max_size = s;
+    return get_count(ld, s, 0, " (bytes)", &r->spec->max_size);
+}
+
+/* ---- rules: peers ---------------------------------------------------------------------------- */
+
+#define FL_PEER_FORMS \
+    "\"host:port\", \"*:port\", \"10.0.0.0/8\", \"[::1]:80\" or \"unix:/run/x.sock\""
+
+/* Whether `t` is made only of characters in `set` (and is not empty). */
+static bool only(const char *t, const char *set)
+{
+    return *t && strspn(t, set) == strlen(t);
+}
+
+/* A decimal number of at most `digits` digits from lo to hi, or -1. */
+static long number_in(const char *t, size_t digits, long lo, long hi)
+{
+    long v;
+
+    if (!only(t, "0123456789") || strlen(t) > digits)
+        return -1;
+    v = strtol(t, NULL, 10);
+    return v >= lo && v <= hi ? v : -1;
+}
+
+/* Why an address that inet_pton refused is wrong. */
+static int bad_host(struct loader *ld, const config_setting_t *s, const char *host, bool v6)
+{
+    const char *v = config_setting_get_string(s);
+
+    if (v6)
+        return fail(ld, s, "'peer' has an invalid IPv6 address: '%s'", v);
+    if (only(host, "0123456789."))
+        return fail(ld, s, "'peer' has an invalid IPv4 address: '%s'", v);
+    if (only(host, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-"))
+        return fail(ld, s, "'peer' names host '%s': write its IP address, \"*\" or "
+                    "\"localhost\" (a config never makes the shim resolve a name)", host);
+    return fail(ld, s, "'peer' is not a peer: '%s' (write " FL_PEER_FORMS ")", v);
+}
+
+/* The address must have no bit set past its prefix: "10.1.0.0/8" is refused, not masked. */
+static int check_host_bits(struct loader *ld, const config_setting_t *s, struct fl_peer *p)
+{
+    int bytes = p->family == AF_INET ? 4 : 16;
+    uint8_t net[16] = {0};
+    char text[INET6_ADDRSTRLEN];
+
+    for (int i = 0; i < bytes; i++) {
+        int keep = p->prefix - i * 8;     /* bits of byte i inside the prefix */
+        if (keep >= 8)
+            net[i] = p->addr[i];
+        else if (keep > 0)
+            net[i] = p->addr[i] & (uint8_t)(0xff << (8 - keep));
+    }
+    if (memcmp(net, p->addr, (size_t)bytes) == 0)
+        return 0;
+    inet_ntop(p->family, net, text, sizeof text);
+    return fail(ld, s, "'peer' has host bits set past its /%d prefix: '%s' "
+                "(the network is %s/%d)", p->prefix, config_setting_get_string(s), text,
+                p->prefix);
+}
+
+/* "host", "host:port", "host/bits", "host/bits:port" with an IPv4 host, "*" or "localhost";
+ * "[v6]", "[v6]:port", "[v6]/bits", "[v6]/bits:port"; a bare "v6" or "v6/bits" (no port). */
+static int parse_inet_peer(struct loader *ld, const config_setting_t *s, struct fl_peer *p)
+{
+    const char *v = config_setting_get_string(s);
+    char t[256], *host = t, *bits = NULL, *port = NULL, *c;
+    bool v6 = false;
+    long n;
+
+    if (strlen(v) >= sizeof t)
+        return fail(ld, s, "'peer' is not a peer: '%s' (write " FL_PEER_FORMS ")", v);
+    strcpy(t, v);
+    if (t[0] == '[') {                               /* [v6]/bits:port */
+        if (!(c = strchr(t, ']')))
+            return fail(ld, s, "'peer' is not a peer: '%s' (write " FL_PEER_FORMS ")", v);
+        *c++ = '\0';
+        host = t + 1, v6 = true;
+        if (*c == '/')
+            bits = ++c, c += strcspn(c, ":");
+        if (*c == ':')
+            *c++ = '\0', port = c;
+        else if (*c)
+            return fail(ld, s, "'peer' is not a peer: '%s' (write " FL_PEER_FORMS ")", v);
+    } else if ((c = strchr(t, ':')) && strchr(c + 1, ':')) {   /* bare v6/bits */
+        v6 = true;
+        if ((c = strchr(t, '/')))
+            *c = '\0', bits = c + 1;
+    } else {                                         /* v4/bits:port */
+        if (c)
+            *c = '\0', port = c + 1;
+        if ((c = strchr(t, '/')))
+            *c = '\0', bits = c + 1;
+    }
+
+    if (!v6 && strcmp(host, "*") == 0)
+        p->any_host = true;
+    else if (!v6 && strcmp(host, "localhost") == 0)
+        p->localhost = true;
+    else if (inet_pton(v6 ? AF_INET6 : AF_INET, host, p->addr) == 1)
+        p->family = v6 ? AF_INET6 : AF_INET, p->prefix = v6 ? 128 : 32;
+    else
+        return bad_host(ld, s, host, v6);
+
+    if (bits && !p->family)
+        return fail(ld, s, "'peer' takes a /prefix only after an IP address: '%s'", v);
+    if (bits && (n = number_in(bits, 3, 0, p->prefix)) < 0)
+        return fail(ld, s, "'peer' has an invalid prefix: '%s' (%s takes /0 to /%d)", v,
+                    v6 ? "IPv6" : "IPv4", p->prefix);
+    if (bits)
+        p->prefix = (int)n;
+    if (p->family && check_host_bits(ld, s, p) < 0)
+        return -1;
+    if (p->family == AF_INET6 && p->prefix >= 96 &&
+        memcmp(p->addr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
+        /* ::ffff:a.b.c.d: the shim sees such a peer as IPv4, so store it as one */
+        memmove(p->addr, p->addr + 12, 4);
+        memset(p->addr + 4, 0, 12);
+        p->family = AF_INET, p->prefix -= 96;
+    }
+    if (port && (n = number_in(port, 5, 1, 65535)) < 0)
+        return fail(ld, s, "'peer' has an invalid port: '%s' (write 1 to 65535, or no port "
+                    "for any)", v);
+    p->port = port ? (uint16_t)n : 0;
+    return 0;
+}
+
+static int read_peer(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
+{
+    const char *v = config_setting_get_string(s);
+    struct fl_peer *p = &r->spec->peer;
+
+    if (!v || !*v)
+        return fail(ld, s, "'peer' must be a non-empty string such as \"127.0.0.1:5432\", "
+                    "\"*:443\", \"10.0.0.0/8\", \"[::1]:80\" or \"unix:/run/x.sock\"");
+    free(p->unix_path);
+    *p = (struct fl_peer){.kind = FL_PEER_INET};
+    r->peer = s;
+    if (strncmp(v, "unix:", 5) == 0) {
+        if (!v[5])
+            return fail(ld, s, "'peer' has no socket path after 'unix:' (write "
+                        "\"unix:/run/x.sock\", a glob)");
+        p->kind = FL_PEER_UNIX;
+        if (!(p->unix_path = strdup(v + 5)))
+            return out_of_memory(ld);
+    } else if (parse_inet_peer(ld, s, p) < 0) {
+        return -1;
+    }
+    r->spec->has_peer = true;
+    return 0;
+}
+
+/* ---- rules: actions -------------------------------------------------------------------------- */
+
+/* Record the action key `s`: a rule takes at most one of error partial eof corrupt drop kill. */
+static int set_action(struct loader *ld, struct rule_ctx *r, const config_setting_t *s,
+                      enum fl_action a)
+{
+    if (r->act)
+        return fail(ld, s, "'%s' and '%s' exclude each other: delay combines with one of them, "
+                    "the others with nothing", config_setting_name(r->act),
+                    config_setting_name(s));
+    r->act = s;
+    r->spec->action = a;
+    return 0;
+}
+
+static int unknown_error(struct loader *ld, const config_setting_t *s, const char *name)
+{
+    struct near n;
+    char hint[FL_NAME_MAX + 32];
+
+    near_init(&n, name);
+    for (int i = 1; i <= FL_ERRNO_MAX; i++)
+        if (strerrorname_np(i))
+            near_try(&n, strerrorname_np(i));
+    for (size_t i = 0; i < FL_COUNT(errno_aliases); i++)
+        near_try(&n, errno_aliases[i].name);
+    for (size_t i = 0; i < FL_COUNT(eai_names); i++)
+        near_try(&n, eai_names[i].name);
+    return fail(ld, s, "unknown %s name '%s'%s", strncmp(name, "EAI_", 4) ? "errno" : "EAI",
+                name, near_hint(&n, hint, sizeof hint));
+}
+
+static int read_error(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
+{
+    const char *v = config_setting_get_string(s);
+    int e;
+
+    if (!v)
+        return fail(ld, s, "'error' must be a string such as \"ECONNREFUSED\" or \"EAI_AGAIN\"");
+    e = strncmp(v, "EAI_", 4) == 0 ? fl_eai_by_name(v) : fl_errno_by_name(v);
+    if (!e)
+        return unknown_error(ld, s, v);
+    r->spec->error = e;
+    return set_action(ld, r, s, FL_ACT_ERROR);
+}
+
+/* "N%" with N from 1 to 99, or an integer >= 1 (bytes). */
+static int read_partial(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
+{
+    const char *v = config_setting_get_string(s);
+    char text[32], digits[4];
+    long long bytes = 0;
+    long pct = -1;
+
+    if (!v && !is_int(s))
+        return fail(ld, s, "'partial' must be a share such as \"50%%\" or a byte count "
+                    "such as 512");
+    if (v) {
+        size_t len = strlen(v);
+        if (len >= 2 && len <= sizeof digits && v[len - 1] == '%') {
+            snprintf(digits, sizeof digits, "%.*s", (int)(len - 1), v);
+            pct = number_in(digits, 2, 1, 99);
+        }
+    } else if (!int_in(s, 1, LLONG_MAX, &bytes)) {
+        bytes = 0;
+    }
+    if (pct < 0 && bytes < 1) {
+        if (v)
+            snprintf(text, sizeof text, "'%.20s%s'", v, strlen(v) > 20 ? "..." : "");
+        else
+            snprintf(text, sizeof text, "%lld", config_setting_get_int64(s));
+        return fail(ld, s, "'partial' is %s: write a share from \"1%%\" to \"99%%\" of what "
+                    "was asked, such as \"50%%\", or a byte count >= 1, such as 512", text);
+    }
+    r->spec->partial_pct = pct > 0 ? (uint32_t)pct : 0;
+    r->spec->partial_bytes = pct > 0 ? 0 : (uint64_t)bytes;
+    return set_action(ld, r, s, FL_ACT_PARTIAL);
+}
+
+/* eof and drop are flags: true, or the key left out. */
+static int get_true(struct loader *ld, const config_setting_t *s)
+{
+    if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+        return fail(ld, s, "'%s' must be true", config_setting_name(s));
+    if (!config_setting_get_bool(s))
+        return fail(ld, s, "'%s' = false injects nothing: omit it", config_setting_name(s));
+    return 0;
+}
+
+static int read_eof(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
+{
+    return get_true(ld, s) < 0 ? -1 : set_action(ld, r, s, FL_ACT_EOF);
+}
+
+static int read_drop(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
+{
+    return get_true(ld, s) < 0 ? -1 : set_action(ld, r, s, FL_ACT_DROP);
+}
+
+static int read_corrupt(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
+{
+    long long v;
+
+    if (!int_in(s, 1, FL_CORRUPT_MAX, &v))
+        return fail(ld, s, "'corrupt' must be a number of bits to flip from 1 to %d",
+                    FL_CORRUPT_MAX);
+    r->spec->corrupt_bits = (uint32_t)v;
+    return set_action(ld, r, s, FL_ACT_CORRUPT);
+}
+
+/* A signal's number by its name with or without "SIG" ("SIGKILL", "KILL"), or 0. */
+static int signal_by_name(const char *name)
+{
+    const char *bare = strncmp(name, "SIG", 3) == 0 ? name + 3 : name;
+
+    for (int i = 1; i < NSIG; i++)
+        if (sigabbrev_np(i) && strcmp(sigabbrev_np(i), bare) == 0)
+            return i;
+    for (size_t i = 0; i < FL_COUNT(signal_aliases); i++)
+        if (strcmp(signal_aliases[i].name, bare) == 0)
+            return signal_aliases[i].value;
+    return 0;
+}
+
+static int unknown_signal(struct loader *ld, const config_setting_t *s, const char *name)
+{
+    bool sig = strncasecmp(name, "SIG", 3) == 0;
+    struct near n;
+    char hint[FL_NAME_MAX + 32];
+
+    near_init(&n, sig ? name + 3 : name);
+    for (int i = 1; i < NSIG; i++)
+        if (sigabbrev_np(i))
+            near_try(&n, sigabbrev_np(i));
+    for (size_t i = 0; i < FL_COUNT(signal_aliases); i++)
+        near_try(&n, signal_aliases[i].name);
+    if (*near_hint(&n, hint, sizeof hint))   /* the hint as the user wrote it: SIG or not */
+        snprintf(hint, sizeof hint, " (did you mean '%s%s'?)", sig ? "SIG" : "", n.best);
+    else
+        hint[0] = '\0';
+    return fail(ld, s, "unknown signal name '%s'%s", name, hint);
+}
+
+static int read_kill(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
+{
+    const char *v = config_setting_get_string(s);
+    int sig;
+
+    if (!v)
+        return fail(ld, s, "'kill' must be a signal name such as \"SIGKILL\" or \"KILL\"");
+    if (!(sig = signal_by_name(v)))
+        return unknown_signal(ld, s, v);
+    r->spec->kill_signal = sig;
+    return set_action(ld, r, s, FL_ACT_KILL);
+}
+
 static int unknown_rule_key(struct loader *ld, const config_setting_t *s)
 {
     const char *key = config_setting_name(s);
@@ -592,19 +1060,69 @@ static int read_rule_key(struct loader *ld, struct rule_ctx *r, const config_set
 
 /* ---- rules: what fits which call ------------------------------------------------------------- */
 
-/* NULL when the rule's actions fit call `id`, else what the call cannot do: "fail with X",
- * "take 'delay'". */
-static const char *misfit(const struct fl_rule_spec *spec, int id, char *buf, size_t size)
-{
-    const struct fl_call_info *c = &fl_calls[id];
+/* What a call shows a rule besides its name, so which matchers can test it:
+ *   FL_HAS_PATH  the path it opens (open openat creat fopen freopen), or the one its fd was
+ *                opened with (every call on one fd);
+ *   FL_HAS_PEER  the peer of the socket its fd is: calls on one fd, not those that open a path;
+ *   FL_HAS_SIZE  the bytes asked (@read, @write) or allocated (@mem).
+ * socket, msync, poll, ppoll, select, pselect and the @dns calls act on no one fd: none.
+ * epoll_wait and epoll_pwait act on the epoll fd. The action masks are in calls.def. */
+enum { FL_HAS_PATH = 1u << 0, FL_HAS_PEER = 1u << 1, FL_HAS_SIZE = 1u << 2 };
 
-    if (spec->error && !(c->actions & FL_ACT(ERROR)))
-        return "take 'error'";
+static unsigned call_has(int id)
+{
+    unsigned cls = fl_calls[id].classes;
+
+    switch (id) {
+    case FL_CALL_open: case FL_CALL_openat: case FL_CALL_creat: case FL_CALL_fopen:
+    case FL_CALL_freopen:
+        return FL_HAS_PATH;
+    case FL_CALL_socket: case FL_CALL_msync:
+        return 0;
+    case FL_CALL_epoll_wait: case FL_CALL_epoll_pwait:
+        return FL_HAS_PATH | FL_HAS_PEER;
+    }
+    if (cls & (FL_CLASS_DNS | FL_CLASS_WAIT))          /* getaddrinfo is in @net too */
+        return 0;
+    if (cls & FL_CLASS_MEM)
+        return FL_HAS_SIZE;
+    if (cls & (FL_CLASS_READ | FL_CLASS_WRITE))
+        return FL_HAS_PATH | FL_HAS_PEER | FL_HAS_SIZE;
+    return FL_HAS_PATH | FL_HAS_PEER;                  /* close fdopen @net @sync: one fd */
+}
+
+/* NULL when the rule fits call `id`, else what the call cannot do: "take 'partial'", "fail
+ * with X", "be matched by 'path'"; *why says why, for a message about the call named alone. */
+static const char *misfit(const struct rule_ctx *r, int id, char *buf, size_t size,
+                          const char **why)
+{
+    const struct fl_rule_spec *spec = r->spec;
+    const struct fl_call_info *c = &fl_calls[id];
+    unsigned has = call_has(id);
+
+    *why = "";
+    if (r->act && !(c->actions & (1u << spec->action))) {
+        snprintf(buf, size, "take '%s'", fl_action_name(spec->action));
+        return buf;
+    }
     if (spec->delay_ns && !(c->actions & FL_ACT(DELAY)))
         return "take 'delay'";
     if (spec->error < 0 && c->errors == FL_ERR_ERRNO) {
+        *why = " (EAI_* errors fit only the resolver calls, @dns)";
         snprintf(buf, size, "fail with %s", fl_error_name(spec->error));
         return buf;
+    }
+    if (r->path && !(has & FL_HAS_PATH)) {
+        *why = " (it has neither a path nor a fd)";
+        return "be matched by 'path'";
+    }
+    if (r->peer && !(has & FL_HAS_PEER)) {
+        *why = " (only calls on a fd have a peer)";
+        return "be matched by 'peer'";
+    }
+    if ((r->min_size || r->max_size) && !(has & FL_HAS_SIZE)) {
+        *why = " (only @read, @write and @mem calls have a size)";
+        return r->min_size ? "be matched by 'min_size'" : "be matched by 'max_size'";
     }
     return NULL;
 }
@@ -614,49 +1132,50 @@ static void set_call(struct fl_rule_spec *spec, int id)
     spec->calls[id / 64] |= 1ull << (id % 64);
 }
 
-/* Add the calls of class `cls` that the rule's actions fit; -1 when none does. */
-static int add_class(struct loader *ld, struct fl_rule_spec *spec, const config_setting_t *at,
+/* Add the calls of class `cls` that the rule fits (its actions and its matchers); -1 when none
+ * does. */
+static int add_class(struct loader *ld, struct rule_ctx *r, const config_setting_t *at,
                      const char *cls)
 {
     unsigned bit = fl_class_by_name(cls);
-    const char *why = NULL;
-    char buf[64];
+    const char *what = NULL, *why;
+    char buf[64], first[64];
     bool any = false;
 
     for (int id = 0; id < FL_CALL_COUNT; id++) {
         if (!(fl_calls[id].classes & bit))
             continue;
-        const char *w = misfit(spec, id, buf, sizeof buf);
+        const char *w = misfit(r, id, buf, sizeof buf, &why);
         if (!w)
-            set_call(spec, id), any = true;
-        else if (!why)
-            why = w;
+            set_call(r->spec, id), any = true;
+        else if (!what)
+            snprintf(first, sizeof first, "%s", w), what = first;
     }
-    return any ? 0 : fail(ld, at, "no call in '%s' can %s", cls, why ? why : "be matched");
+    return any ? 0 : fail(ld, at, "no call in '%s' can %s", cls, what ? what : "be matched");
 }
 
-static int add_calls(struct loader *ld, struct fl_rule_spec *spec, const config_setting_t *s)
+static int add_calls(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
 {
     char buf[64];
 
     for (int i = 0; i < config_setting_length(s); i++) {
         const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-        const char *v = config_setting_get_string(e), *why;
+        const char *v = config_setting_get_string(e), *what, *why;
         int id = fl_call_by_name(v);
         if (id < 0) {
-            if (add_class(ld, spec, e, v) < 0)
+            if (add_class(ld, r, e, v) < 0)
                 return -1;
-        } else if ((why = misfit(spec, id, buf, sizeof buf))) {
-            return fail(ld, e, "call '%s' cannot %s%s", v, why, spec->error < 0
-                        ? " (EAI_* errors fit only the resolver calls, @dns)" : "");
+        } else if ((what = misfit(r, id, buf, sizeof buf, &why))) {
+            return fail(ld, e, "call '%s' cannot %s%s", v, what, why);
         } else {
-            set_call(spec, id);
+            set_call(r->spec, id);
         }
     }
     return 0;
 }
 
-/* What only the whole rule can tell: calls given, jitter with delay, something injected. */
+/* What only the whole rule can tell: calls given, jitter with delay, sizes in order, a peer on
+ * a socket, something injected, and calls it fits. */
 static int check_rule(struct loader *ld, struct rule_ctx *r, const config_setting_t *group)
 {
     struct fl_rule_spec *spec = r->spec;
@@ -670,11 +1189,20 @@ static int check_rule(struct loader *ld, struct rule_ctx *r, const config_settin
     if (r->jitter && spec->jitter_ns > spec->delay_ns)
         return fail(ld, r->jitter, "'jitter' (%s) must not exceed 'delay' (%s)",
                     config_setting_get_string(r->jitter), config_setting_get_string(r->delay));
-    if (!spec->error && !spec->delay_ns) {
+    if (spec->min_size > spec->max_size)
+        return fail(ld, r->min_size, "'min_size' (%llu) must not exceed 'max_size' (%llu)",
+                    (unsigned long long)spec->min_size, (unsigned long long)spec->max_size);
+    if (r->peer && spec->fd_kind != FL_FD_ANY && spec->fd_kind != FL_FD_SOCKET)
+        return fail(ld, r->peer, "'peer' needs a socket: it cannot match fd = \"%s\"",
+                    config_setting_get_string(r->fd));
+    if (!r->act && !spec->delay_ns) {
         ld->rule = NULL;
-        return fail(ld, group, "rule '%s' injects nothing: give it error or delay", name);
+        return fail(ld, group, "rule '%s' injects nothing: give it error, delay, partial, eof, "
+                    "corrupt, drop or kill", name);
     }
-    return add_calls(ld, spec, r->calls);
+    if (!r->act)
+        spec->action = FL_ACT_DELAY;
+    return add_calls(ld, r, r->calls);
 }
 
 /* ---- rules: the list ------------------------------------------------------------------------- */
@@ -684,6 +1212,7 @@ static int grow_rules(struct loader *ld)
     size_t cap = ld->cap ? ld->cap * 2 : 8;
     struct fl_rule_spec *rules = realloc(ld->cfg.rules, cap * sizeof *rules);
     int *lines;
+    bool *own;
 
     if (!rules)
         return -1;
@@ -691,6 +1220,9 @@ static int grow_rules(struct loader *ld)
     if (!(lines = realloc(ld->name_lines, cap * sizeof *lines)))
         return -1;
     ld->name_lines = lines;
+    if (!(own = realloc(ld->own_dry_run, cap * sizeof *own)))
+        return -1;
+    ld->own_dry_run = own;
     ld->cap = cap;
     return 0;
 }
@@ -704,7 +1236,8 @@ static struct fl_rule_spec *new_rule(struct loader *ld, const config_setting_t *
     if (ld->cfg.nrules == ld->cap && grow_rules(ld) < 0)
         return NULL;
     spec = &ld->cfg.rules[ld->cfg.nrules++];
-    *spec = (struct fl_rule_spec){.enabled = true, .probability = 1.0};
+    *spec = (struct fl_rule_spec){.enabled = true, .probability = 1.0, .fd_kind = FL_FD_ANY,
+                                  .max_size = UINT64_MAX, .every = 1};
     show_file(ld, config_setting_source_file(group), file, sizeof file);
     spec->line = (int)config_setting_source_line(group);
     return (spec->file = strdup(file)) ? spec : NULL;
@@ -723,6 +1256,7 @@ static int read_rule(struct loader *ld, const config_setting_t *group)
     for (int i = 0; i < config_setting_length(group); i++)
         if (read_rule_key(ld, &r, config_setting_get_elem(group, (unsigned)i)) < 0)
             return -1;
+    ld->own_dry_run[ld->cfg.nrules - 1] = r.dry_run;
     return check_rule(ld, &r, group);
 }
 
@@ -834,7 +1368,11 @@ int fl_config_load(struct fl_config *cfg, const char *path, const char *inline_t
         rc = -1;
     else if (path && !(ld.cfg.source = strdup(path)))
         rc = fail_line(&ld, path, 0, "out of memory");
+    for (size_t i = 0; rc == 0 && i < ld.cfg.nrules; i++)   /* the global, once it is final */
+        if (!ld.own_dry_run[i])
+            ld.cfg.rules[i].dry_run = ld.cfg.dry_run;
     free(ld.name_lines);
+    free(ld.own_dry_run);
     if (rc < 0)
         fl_config_free(&ld.cfg);
     *cfg = ld.cfg;
@@ -847,8 +1385,11 @@ void fl_config_free(struct fl_config *cfg)
     for (size_t i = 0; i < cfg->nrules; i++) {
         free(cfg->rules[i].name);
         free(cfg->rules[i].file);
+        free(cfg->rules[i].path);
+        free(cfg->rules[i].peer.unix_path);
     }
     free(cfg->rules);
+    free_programs(cfg->programs, cfg->nprograms);
     free(cfg->log);
     free(cfg->source);
     memset(cfg, 0, sizeof *cfg);

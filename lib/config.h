@@ -9,6 +9,23 @@
 
 #include "calls.h"
 
+/* What kind of object a fd is. */
+enum fl_fd_kind { FL_FD_ANY, FL_FD_FILE, FL_FD_SOCKET, FL_FD_PIPE, FL_FD_TTY, FL_FD_OTHER };
+
+/* A peer pattern: "host:port", "*:port", "host", "10.0.0.0/8", "10.0.0.0/8:5432",
+ * "[::1]:80", "::1", "unix:/run/x.sock". Hosts are IP literals or "localhost" (127.0.0.0/8 and
+ * ::1): a config never makes the shim resolve a name. */
+struct fl_peer {
+    enum { FL_PEER_INET, FL_PEER_UNIX } kind;
+    bool any_host;                    /* "*" */
+    bool localhost;                   /* "localhost": 127.0.0.0/8 or ::1 */
+    int family;                       /* AF_INET or AF_INET6 when a literal is given */
+    uint8_t addr[16];                 /* network byte order; IPv4 in the first 4 bytes */
+    int prefix;                       /* CIDR bits: 32 / 128 for a single host */
+    uint16_t port;                    /* host byte order; 0: any port */
+    char *unix_path;                  /* FL_PEER_UNIX: fnmatch glob on the socket's path */
+};
+
 /* One rule as written in the config, validated. */
 struct fl_rule_spec {
     char *name;                       /* unique, [A-Za-z0-9_.:-]+ */
@@ -17,7 +34,31 @@ struct fl_rule_spec {
     uint64_t calls[FL_CALL_WORDS];    /* bitset of enum fl_call_id it covers */
     bool enabled;                     /* default true; false: dormant until enabled */
     double probability;               /* 0..1, default 1 */
-    int error;                        /* 0 none; > 0 an errno; < 0 an EAI_* code */
+    bool dry_run;                     /* decide and log, inject nothing (or the global) */
+
+    /* which calls match: every condition given must hold */
+    char *path;                       /* fnmatch glob, NULL: any; one not starting with '/' */
+                                      /* is stored with "*" + "/" before it (any directory) */
+    bool has_peer;
+    struct fl_peer peer;
+    enum fl_fd_kind fd_kind;          /* default FL_FD_ANY */
+    uint64_t min_size;                /* default 0 */
+    uint64_t max_size;                /* 0 or UINT64_MAX: no limit */
+
+    /* when a matching call is hit */
+    uint64_t after;                   /* let the first `after` matching calls pass; default 0 */
+    uint64_t every;                   /* then every `every`-th is a candidate; default 1 */
+    uint64_t times;                   /* at most this many injections; 0: no limit */
+    uint64_t start_ns;                /* window start after arming; default 0 */
+    uint64_t duration_ns;             /* window length; 0: no end */
+
+    /* what is injected: `action` plus an optional delay */
+    enum fl_action action;            /* ERROR PARTIAL EOF CORRUPT DROP KILL, or DELAY alone */
+    int error;                        /* ERROR: > 0 an errno; < 0 an EAI_* code */
+    uint32_t partial_pct;             /* PARTIAL as a share: 1..99 (percent of what was asked) */
+    uint64_t partial_bytes;           /* PARTIAL as a byte count >= 1 (when partial_pct is 0) */
+    uint32_t corrupt_bits;            /* CORRUPT: bits to flip, >= 1 */
+    int kill_signal;                  /* KILL: the signal number */
     uint64_t delay_ns;                /* 0 none */
     uint64_t jitter_ns;               /* only with delay_ns; jitter_ns <= delay_ns */
 };
@@ -30,6 +71,9 @@ struct fl_config {
     bool summary;                     /* default false */
     bool children;                    /* default true */
     bool control;                     /* default false */
+    bool dry_run;                     /* default false: every rule decides and logs only */
+    char **programs;                  /* globs on the executable's base name; NULL: any */
+    size_t nprograms;
     char *source;                     /* the config file's path, or NULL */
     struct fl_rule_spec *rules;
     size_t nrules;

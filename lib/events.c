@@ -74,6 +74,21 @@ bool fl_events_owns_fd(int fd)
     return fd >= 3 && (fd == err_fd || fd == log_fd);
 }
 
+int fl_events_own_fds(int out[2])
+{
+    int n = 0;
+    if (err_fd >= 3)
+        out[n++] = err_fd;
+    if (log_fd >= 3 && log_fd != err_fd)
+        out[n++] = log_fd;
+    if (n == 2 && out[0] > out[1]) {
+        int t = out[0];
+        out[0] = out[1];
+        out[1] = t;
+    }
+    return n;
+}
+
 /* Expand %p to the pid and %% to %; false when the result does not fit. */
 static bool expand_path(const char *spec, char *out, size_t cap)
 {
@@ -97,7 +112,8 @@ static bool expand_path(const char *spec, char *out, size_t cap)
     return true;
 }
 
-static int open_log(void)
+/* Open the log as log_spec says; on failure, say why in why[cap] and return -1. */
+static int open_log(char *why, size_t cap)
 {
     if (strcmp(log_spec, "stderr") == 0) {
         log_fd = err_fd;
@@ -105,29 +121,29 @@ static int open_log(void)
         return 0;
     }
     if (!expand_path(log_spec, log_path, sizeof log_path)) {
-        fl_say("event log path too long");
+        snprintf(why, cap, "%.200s...: event log path too long", log_spec);
         return -1;
     }
     int fd = fl_real_open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) {
-        char msg[PATH_MAX + 100];
-        snprintf(msg, sizeof msg, "cannot open event log %s: %s", log_path, strerror(errno));
-        fl_say(msg);
+    if (fd >= 0) {
+        log_fd = dup_high(fd);
+        fl_real_close(fd);
+    }
+    if (fd < 0 || log_fd < 0) {
+        snprintf(why, cap, "%s: cannot open event log: %s", log_path, strerror(errno));
         return -1;
     }
-    log_fd = dup_high(fd);
-    fl_real_close(fd);
-    return log_fd >= 0 ? 0 : -1;
+    return 0;
 }
 
-int fl_events_open(const char *spec)
+int fl_events_open(const char *spec, char *why, size_t cap)
 {
     if (strlen(spec) >= sizeof log_spec) {
-        fl_say("event log path too long");
+        snprintf(why, cap, "%.200s...: event log path too long", spec);
         return -1;
     }
     strcpy(log_spec, spec);
-    return open_log();
+    return open_log(why, cap);
 }
 
 static void emit(const char *line, size_t n)
@@ -187,9 +203,11 @@ void fl_events_atfork_child(uint64_t seed, const char *config, size_t nrules)
     if (log_fd < 0)
         return;
     if (strstr(log_spec, "%p")) {
+        char why[PATH_MAX + 100];
         fl_real_close(log_fd);
         log_fd = -1;
-        open_log();
+        if (open_log(why, sizeof why) != 0)
+            fl_say(why); /* the child runs on; its faults go unrecorded, said once */
     }
     char parent[21];
     parent[fl_fmt_u64(parent, (uint64_t)getppid())] = '\0';
@@ -229,6 +247,8 @@ void fl_events_fault(const struct fl_call_ctx *c, long done)
     else
         fl_jbuf_null(&b, "errno");
     fl_jbuf_u64(&b, "delay_ns", v->delay_ns);
+    if (v->dry_run)
+        fl_jbuf_bool(&b, "dry_run", true);
     emit(buf, fl_jbuf_end(&b));
     errno = saved;
 }

@@ -28,8 +28,8 @@ void fl_jbuf_time(struct fl_jbuf *b, const char *key, int64_t sec, long nsec);
 /* Append "key":true/false, or "key":null. */
 void fl_jbuf_bool(struct fl_jbuf *b, const char *key, bool value);
 void fl_jbuf_null(struct fl_jbuf *b, const char *key);
-/* Close the object and add a newline; returns the line's length. A line that did not fit is
- * cut at a member boundary and still closed. */
+/* Close the object and add a newline; returns the line's length. A member that did not fit
+ * was left out whole; the line is always closed and valid JSON. */
 size_t fl_jbuf_end(struct fl_jbuf *b);
 
 /* Format an unsigned number into buf (at least 21 bytes); returns its length. */
@@ -40,8 +40,9 @@ size_t fl_fmt_u64(char *buf, uint64_t v);
 void fl_events_keep_stderr(void);
 
 /* Open the event log: "stderr" means the kept copy of stderr; %p in a path becomes the pid.
- * O_APPEND | O_CLOEXEC | O_NOFOLLOW. Returns 0, or -1 after saying why on stderr. */
-int fl_events_open(const char *spec);
+ * O_APPEND | O_CLOEXEC | O_NOFOLLOW. Returns 0, or -1 with the reason in why[cap]
+ * ("PATH: cannot open event log: ..."). */
+int fl_events_open(const char *spec, char *why, size_t cap);
 
 /* Write the process's first log line: pid, program, seed, config, version, rule count. */
 void fl_events_start(uint64_t seed, const char *config, size_t nrules, const char *parent);
@@ -60,5 +61,8 @@ void fl_say(const char *msg);
 
 /* Whether fd is one the shim keeps for itself (the program may not close it). */
 bool fl_events_owns_fd(int fd);
+
+/* The shim's own fds (at most two), ascending, into out; returns how many. */
+int fl_events_own_fds(int out[2]);
 
 #endif

@@ -57,20 +57,41 @@ size_t fl_fmt_u64(char *buf, uint64_t v)
     return n;
 }
 
+/* The length of the valid UTF-8 sequence at s (1 to 4), or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+    size_t n = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2
+             : (s[0] & 0xf0) == 0xe0 ? 3 : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f)))
+        return 0; /* overlong, or a UTF-16 surrogate */
+    if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f)))
+        return 0; /* overlong, or beyond U+10FFFF */
+    return n;
+}
+
+/* Write s as the inside of a JSON string. Bytes that are not UTF-8 (paths may hold any) become
+ * U+FFFD, so that every line stays valid JSON. */
 static bool put_escaped(struct fl_jbuf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+    for (const unsigned char *c = (const unsigned char *)s; *c;) {
         char esc[6] = {'\\', 'u', '0', '0', hex[*c >> 4], hex[*c & 15]};
+        size_t n = utf8_len(c);
         bool ok;
         if (*c == '"' || *c == '\\')
             ok = put(b, "\\", 1) && put(b, (const char *)c, 1);
         else if (*c < 0x20 || *c == 0x7f)
             ok = put(b, esc, sizeof esc);
+        else if (n == 0)
+            ok = put(b, "\\ufffd", 6);
         else
-            ok = put(b, (const char *)c, 1);
+            ok = put(b, (const char *)c, n);
         if (!ok)
             return false;
+        c += n ? n : 1;
     }
     return true;
 }

@@ -1,6 +1,7 @@
 /* Start-up, environment, fork and exit. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "config.h"
 #include "events.h"
+#include "fdtable.h"
 #include "interpose.h"
 #include "rules.h"
 
@@ -18,6 +20,7 @@ static struct {
     bool active;         /* the shim initialised and holds a config */
     bool summary;
     uint64_t seed;
+    uint64_t forks;      /* children forked so far: the next child's seed derives from it */
     char *source;        /* config file path, or NULL */
 } state;
 
@@ -91,9 +94,25 @@ static void refuse(const char *msg)
     fl_say("FAULTLINE_STRICT=0: running with no faults");
 }
 
+static void atfork_prepare(void)
+{
+    state.forks++;
+    fl_fd_atfork_prepare();
+    fl_rules_atfork_prepare();
+}
+
+static void atfork_parent(void)
+{
+    fl_rules_atfork_parent();
+    fl_fd_atfork_parent();
+}
+
 static void atfork_child(void)
 {
-    fl_rules_atfork_child();
+    fl_fd_atfork_child();
+    state.seed = fl_child_seed(state.seed, state.forks);
+    state.forks = 0;
+    fl_rules_atfork_child(state.seed);
     fl_events_atfork_child(state.seed, state.source, fl_rules_current()->nrules);
 }
 
@@ -130,8 +149,12 @@ static void load(void)
         free(cfg.log);
         cfg.log = strdup(log);
     }
-    if (cfg.log && fl_events_open(cfg.log) != 0 && strict_mode())
-        _exit(2);
+    char why[PATH_MAX + 100];
+    if (cfg.log && fl_events_open(cfg.log, why, sizeof why) != 0) {
+        refuse(why);
+        fl_config_free(&cfg);
+        return;
+    }
     if (!cfg.children)
         drop_from_ld_preload();
 
@@ -146,7 +169,7 @@ static void load(void)
         return;
     }
     fl_events_start(seed, state.source, nrules, NULL);
-    pthread_atfork(fl_rules_atfork_prepare, fl_rules_atfork_parent, atfork_child);
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
     state.active = true;
     fl_rules_publish(rs);
 }

@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <unistd.h>
 
 #include "action.h"
 #include "events.h"
+#include "fdtable.h"
 #include "interpose.h"
 
 #define ARMED(call) __builtin_expect(fl_call_armed(FL_CALL_##call), 0)
@@ -32,7 +34,8 @@ static mode_t open_mode(int flags, va_list ap)
 static int open_slow(enum fl_sym_id sym, enum fl_call_id call, int dirfd, const char *path,
                      int flags, mode_t mode)
 {
-    struct fl_call_ctx c = {.m = {.call = call, .fd = -1, .path = path}, .sym = sym};
+    struct fl_call_ctx c = {.m = {.call = call, .fd = -1, .path = path, .nonblock = -1},
+                            .sym = sym, .dirfd = dirfd};
     enum fl_step step = fl_begin(&c);
     if (step == FL_FAIL)
         return -1;
@@ -107,6 +110,8 @@ FL_EXPORT int close(int fd)
         errno = EBADF; /* as if it were not open: the program never opened it */
         return -1;
     }
+    if (__builtin_expect(fl_fd_tracking, 0))
+        fl_fd_closed(fd);
     if (!ARMED(close))
         return fl_real_close(fd);
     struct fl_call_ctx c = FL_CTX(close, close, fd, NULL, 0, NULL);
@@ -121,6 +126,47 @@ FL_EXPORT int close(int fd)
     if (step == FL_RUN)
         fl_after(&c, r);
     return r;
+}
+
+/* close_range: the program closes every fd it does not know; the shim's own stay open. */
+static int (*fl_real_close_range)(unsigned int first, unsigned int last, int flags);
+
+/* close_range, sparing the shim's own fds. */
+static int close_range_sparing(unsigned int first, unsigned int last, int flags)
+{
+    if (first > last || flags & CLOSE_RANGE_CLOEXEC) /* the shim's fds are close-on-exec */
+        return fl_real_close_range(first, last, flags);
+    if (__builtin_expect(fl_fd_tracking, 0))
+        fl_fd_closed_range(first, last);
+    int own[2], n = fl_events_own_fds(own);
+    unsigned int lo = first;
+    for (int i = 0; i < n; i++) { /* close around each of the shim's fds */
+        unsigned int fd = (unsigned int)own[i];
+        if (fd < lo || fd > last)
+            continue;
+        if (fd > lo && fl_real_close_range(lo, fd - 1, flags) != 0)
+            return -1;
+        lo = fd + 1;
+    }
+    return lo > last ? 0 : fl_real_close_range(lo, last, flags);
+}
+
+FL_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+    FL_RESOLVE(close_range);
+    return close_range_sparing(first, last, flags);
+}
+
+/* glibc's closefrom reaches the kernel through its internal close_range, never the PLT. */
+FL_EXPORT void closefrom(int lowfd)
+{
+    FL_RESOLVE(close_range);
+    int saved = errno;
+    if (close_range_sparing(lowfd < 0 ? 0 : (unsigned int)lowfd, ~0U, 0) != 0)
+        for (int fd = lowfd < 0 ? 0 : lowfd; fd < 65536; fd++) /* kernels before 5.9 */
+            if (!fl_events_owns_fd(fd))
+                fl_real_close(fd);
+    errno = saved;
 }
 
 /* ---- the printf family: all of it runs on vfprintf or __vfprintf_chk ------------------------ */
@@ -259,7 +305,12 @@ static int herrno_r(int error, struct hostent **result, int *h_errnop)
     *h_errnop = herrno_of(error);
     if (error > 0)
         return error;
-    return *h_errnop == TRY_AGAIN ? EAGAIN : ENOENT;
+    /* as glibc: "not found" is a success that found nothing; "try again" is EAGAIN */
+    switch (*h_errnop) {
+    case TRY_AGAIN: return EAGAIN;
+    case NO_RECOVERY: return ENOENT;
+    default: return 0;
+    }
 }
 
 FL_EXPORT int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
@@ -489,6 +540,7 @@ void fl_resolve_hand(void)
     FL_RESOLVE(openat);
     FL_RESOLVE(openat64);
     FL_RESOLVE(close);
+    FL_RESOLVE(close_range);
     FL_RESOLVE(vfprintf);
     FL_RESOLVE(__vfprintf_chk);
     FL_RESOLVE(getaddrinfo);

@@ -1,11 +1,17 @@
 /* Rules at run time: index by call, decisions, per-rule random streams, counters. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
+#include <time.h>
 
 #include "rules.h"
 
 uint8_t fl_armed[FL_CALL_COUNT];
+uint8_t fl_fd_tracking;
 
 static struct fl_ruleset *current;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -52,6 +58,8 @@ struct fl_ruleset *fl_ruleset_new(struct fl_config *cfg, uint64_t seed)
     for (size_t i = 0; i < cfg->nrules; i++) {
         struct fl_rule *r = &rs->rules[i];
         r->spec = cfg->rules[i];
+        if (r->spec.action == FL_ACT_ERROR && !r->spec.error)
+            r->spec.action = FL_ACT_DELAY; /* an error rule with no error only delays */
         r->rng = fl_rule_stream_seed(seed, r->spec.name);
         r->armed = r->spec.enabled;
         for (int c = 0; c < FL_CALL_COUNT; c++)
@@ -85,8 +93,11 @@ void fl_ruleset_free(struct fl_ruleset *rs)
     if (!rs)
         return;
     for (size_t i = 0; i < rs->nrules; i++) {
-        free(rs->rules[i].spec.name);
-        free(rs->rules[i].spec.file);
+        struct fl_rule_spec *spec = &rs->rules[i].spec;
+        free(spec->name);
+        free(spec->file);
+        free(spec->path);
+        free(spec->peer.unix_path);
     }
     for (int c = 0; c < FL_CALL_COUNT; c++)
         free(rs->by_call[c]);
@@ -94,19 +105,69 @@ void fl_ruleset_free(struct fl_ruleset *rs)
     free(rs);
 }
 
-static void arm_calls(const struct fl_ruleset *rs)
+/* What a rule looks at, as FL_NEED_* bits. */
+static unsigned rule_needs(const struct fl_rule_spec *s, enum fl_call_id call)
 {
+    unsigned n = 0;
+    bool opens_path = fl_calls[call].classes & FL_CLASS_FILE && call != FL_CALL_close &&
+                      call != FL_CALL_fdopen;
+    if (s->path && !opens_path)
+        n |= FL_NEED_PATH;
+    if (s->has_peer)
+        n |= FL_NEED_PEER;
+    if (s->fd_kind != FL_FD_ANY)
+        n |= FL_NEED_KIND;
+    if (s->action == FL_ACT_ERROR && s->error == EAGAIN)
+        n |= FL_NEED_NONBLOCK;
+    if (s->action == FL_ACT_ERROR && s->error == EINTR)
+        n |= FL_NEED_KIND;
+    if (s->start_ns || s->duration_ns)
+        n |= FL_NEED_TIME;
+    return n;
+}
+
+/* Set fl_armed, the needs and fl_fd_tracking from the armed rules of rs (NULL: none). */
+static void arm_calls(struct fl_ruleset *rs)
+{
+    uint8_t track = 0;
     for (int c = 0; c < FL_CALL_COUNT; c++) {
         uint8_t any = 0;
-        for (uint32_t i = 0; rs && i < rs->nby_call[c]; i++)
-            any |= rs->by_call[c][i]->armed;
+        unsigned needs = 0;
+        for (uint32_t i = 0; rs && i < rs->nby_call[c]; i++) {
+            const struct fl_rule *r = rs->by_call[c][i];
+            if (!r->armed)
+                continue;
+            any = 1;
+            needs |= rule_needs(&r->spec, c);
+        }
+        if (rs)
+            rs->needs[c] = needs;
+        track |= (needs & (FL_NEED_PATH | FL_NEED_PEER)) != 0;
         __atomic_store_n(&fl_armed[c], any, __ATOMIC_RELEASE);
     }
+    __atomic_store_n(&fl_fd_tracking, track, __ATOMIC_RELEASE);
+}
+
+unsigned fl_rules_needs(enum fl_call_id call)
+{
+    struct fl_ruleset *rs = fl_rules_current();
+    return rs ? rs->needs[call] : 0;
+}
+
+/* CLOCK_MONOTONIC in nanoseconds (vDSO: no syscall). */
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 void fl_rules_publish(struct fl_ruleset *rs)
 {
+    uint64_t armed_at = now_ns();
     pthread_mutex_lock(&lock);
+    for (size_t i = 0; rs && i < rs->nrules; i++)
+        rs->rules[i].armed_at_ns = armed_at;
     __atomic_store_n(&current, rs, __ATOMIC_RELEASE);
     arm_calls(rs);
     pthread_mutex_unlock(&lock);
@@ -127,6 +188,106 @@ static uint64_t draw_delay(struct fl_rule *r)
     return s->delay_ns - s->jitter_ns + next_u64(&r->rng) % span;
 }
 
+/* Whether a peer pattern matches a socket address. */
+static bool peer_matches(const struct fl_peer *p, const struct sockaddr *sa)
+{
+    if (!sa)
+        return false;
+    if (p->kind == FL_PEER_UNIX) {
+        const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
+        return sa->sa_family == AF_UNIX && fnmatch(p->unix_path, un->sun_path, 0) == 0;
+    }
+    const uint8_t *addr;
+    int family = sa->sa_family, bits;
+    uint16_t port;
+    if (family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        addr = (const uint8_t *)&in->sin_addr;
+        port = ntohs(in->sin_port);
+        bits = 32;
+    } else if (family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        addr = in6->sin6_addr.s6_addr;
+        port = ntohs(in6->sin6_port);
+        bits = 128;
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) { /* ::ffff:a.b.c.d is an IPv4 peer */
+            family = AF_INET;
+            addr += 12;
+            bits = 32;
+        }
+    } else {
+        return false;
+    }
+    if (p->port && p->port != port)
+        return false;
+    if (p->any_host)
+        return true;
+    if (p->localhost)
+        return family == AF_INET ? addr[0] == 127
+                                 : memcmp(addr, in6addr_loopback.s6_addr, 16) == 0;
+    if (p->family != family || p->prefix > bits)
+        return false;
+    int full = p->prefix / 8, rest = p->prefix % 8;
+    if (memcmp(addr, p->addr, (size_t)full) != 0)
+        return false;
+    uint8_t mask = (uint8_t)(0xff << (8 - rest));
+    return rest == 0 || (addr[full] & mask) == (p->addr[full] & mask);
+}
+
+/* Whether an EINTR fault is faithful for this call: only calls that block interruptibly. */
+static bool interruptible(const struct fl_match *m)
+{
+    unsigned cls = fl_calls[m->call].classes;
+    if (cls & FL_CLASS_WAIT || m->call == FL_CALL_connect || m->call == FL_CALL_accept)
+        return true;
+    if (cls & (FL_CLASS_READ | FL_CLASS_WRITE))
+        return m->kind == FL_FD_SOCKET || m->kind == FL_FD_PIPE || m->kind == FL_FD_TTY;
+    return false;
+}
+
+/* Whether the call meets every condition the rule gives. */
+static bool conditions_hold(const struct fl_rule_spec *s, const struct fl_match *m)
+{
+    if (s->path && (!m->path || fnmatch(s->path, m->path, 0) != 0))
+        return false;
+    if (s->has_peer && !peer_matches(&s->peer, m->peer))
+        return false;
+    if (s->fd_kind != FL_FD_ANY && m->kind != s->fd_kind)
+        return false;
+    if (m->size < s->min_size || (s->max_size && m->size > s->max_size))
+        return false;
+    if (s->action == FL_ACT_ERROR && s->error == EAGAIN && m->nonblock != 1)
+        return false; /* a fake EAGAIN on a blocking fd is a fault no kernel makes */
+    if (s->action == FL_ACT_ERROR && s->error == EINTR && !interruptible(m))
+        return false;
+    return true;
+}
+
+/* Whether the call falls in the rule's window [start, start + duration) since arming. */
+static bool in_window(const struct fl_rule *r, uint64_t now_ns)
+{
+    const struct fl_rule_spec *s = &r->spec;
+    if (!s->start_ns && !s->duration_ns)
+        return true;
+    if (now_ns < r->armed_at_ns)
+        return false; /* the clock was read before the rule was armed */
+    uint64_t t = now_ns - r->armed_at_ns;
+    return t >= s->start_ns && (!s->duration_ns || t - s->start_ns < s->duration_ns);
+}
+
+/* Count a matching call against the rule's triggers; true when the rule fires on it. */
+static bool triggers(struct fl_rule *r)
+{
+    const struct fl_rule_spec *s = &r->spec;
+    r->matched++;
+    if (r->matched <= s->after || (r->matched - s->after) % (s->every ? s->every : 1) != 0)
+        return false;
+    if (s->times && r->injected >= s->times)
+        return false; /* spent */
+    /* Every candidate draws, fired or not, so that its stream never depends on other rules. */
+    return next_unit(&r->rng) < s->probability;
+}
+
 bool fl_ruleset_decide(struct fl_ruleset *rs, const struct fl_match *m, struct fl_verdict *v)
 {
     v->rule = NULL;
@@ -134,19 +295,20 @@ bool fl_ruleset_decide(struct fl_ruleset *rs, const struct fl_match *m, struct f
         return false;
     for (uint32_t i = 0; i < rs->nby_call[m->call]; i++) {
         struct fl_rule *r = rs->by_call[m->call][i];
-        if (!r->armed)
+        if (!r->armed || !conditions_hold(&r->spec, m) || !in_window(r, m->now_ns))
             continue;
-        r->matched++;
-        /* Every rule draws, fired or not, so that its stream never depends on other rules. */
-        if (next_unit(&r->rng) >= r->spec.probability)
+        if (!triggers(r))
             continue;
         uint64_t delay_ns = draw_delay(r);
+        uint64_t draw = next_u64(&r->rng);
         if (v->rule)
             continue; /* an earlier rule won: this one does not count it as fired */
         v->rule = r;
+        v->action = r->spec.action;
         v->error = r->spec.error;
-        v->action = r->spec.error ? FL_ACT_ERROR : FL_ACT_DELAY;
         v->delay_ns = delay_ns;
+        v->draw = draw;
+        v->dry_run = r->spec.dry_run;
         r->injected++;
         r->by_action[v->action]++;
     }
@@ -179,11 +341,22 @@ void fl_rules_atfork_parent(void)
     pthread_mutex_unlock(&lock);
 }
 
-void fl_rules_atfork_child(void)
+void fl_rules_atfork_child(uint64_t seed)
 {
     pthread_mutex_init(&lock, NULL);
-    for (size_t i = 0; current && i < current->nrules; i++) {
-        uint64_t s = current->rules[i].rng ^ 0x6a09e667f3bcc909ULL;
-        current->rules[i].rng = next_u64(&s);
+    if (!current)
+        return;
+    current->seed = seed;
+    for (size_t i = 0; i < current->nrules; i++) {
+        struct fl_rule *r = &current->rules[i];
+        r->rng = fl_rule_stream_seed(seed, r->spec.name);
+        r->matched = r->injected = 0;
+        memset(r->by_action, 0, sizeof r->by_action);
     }
+}
+
+uint64_t fl_child_seed(uint64_t seed, uint64_t nth)
+{
+    uint64_t s = seed ^ (nth * 0xd1b54a32d192ed03ULL);
+    return next_u64(&s) & 0x7fffffffffffffffULL;
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "calls.h"
 #include "config.h"
@@ -13,6 +14,8 @@ struct fl_rule {
     struct fl_rule_spec spec;
     uint64_t rng;                        /* splitmix64 state: this rule's own stream */
     bool armed;                          /* enabled now */
+    uint64_t armed_at_ns;                /* CLOCK_MONOTONIC when armed: start/duration count */
+                                         /* from here (set by fl_rules_publish and enable) */
     /* counters, changed under the rules lock */
     uint64_t matched;                    /* calls that met every condition */
     uint64_t injected;                   /* faults injected */
@@ -25,26 +28,47 @@ struct fl_ruleset {
     size_t nrules;
     struct fl_rule **by_call[FL_CALL_COUNT];   /* per call, its rules in file order */
     uint32_t nby_call[FL_CALL_COUNT];
+    unsigned needs[FL_CALL_COUNT];             /* FL_NEED_* of the armed rules, per call */
 };
 
-/* What one call looks like to the rules. */
+/* What one call looks like to the rules. The caller fills what fl_rules_needs() asks for. */
 struct fl_match {
     enum fl_call_id call;
     int fd;                              /* -1 when the call has none */
-    const char *path;                    /* NULL when unknown */
+    const char *path;                    /* absolute; NULL when unknown or none */
+    const struct sockaddr *peer;         /* the socket's peer; NULL when unknown or none */
+    enum fl_fd_kind kind;                /* FL_FD_ANY when unknown */
+    int nonblock;                        /* 1: O_NONBLOCK or MSG_DONTWAIT; 0: no; -1 unknown */
     size_t size;                         /* bytes asked or allocated */
+    uint64_t now_ns;                     /* CLOCK_MONOTONIC, when a rule has a window */
+};
+
+/* What fl_match fields the armed rules of a call look at (fl_rules_needs). */
+enum {
+    FL_NEED_PATH = 1u << 0,
+    FL_NEED_PEER = 1u << 1,
+    FL_NEED_KIND = 1u << 2,
+    FL_NEED_NONBLOCK = 1u << 3,
+    FL_NEED_TIME = 1u << 4,
 };
 
 /* What the rules decided for one call. */
 struct fl_verdict {
     struct fl_rule *rule;                /* the rule that fired, NULL when none did */
-    enum fl_action action;               /* FL_ACT_ERROR, or FL_ACT_DELAY when delay is all */
+    enum fl_action action;               /* the rule's action; FL_ACT_DELAY when delay is all */
     int error;                           /* as fl_rule_spec.error */
     uint64_t delay_ns;                   /* delay with its jitter drawn, 0 for none */
+    uint64_t draw;                       /* a fresh draw of the rule's stream, for the action */
+                                         /* (which bits to corrupt) */
+    bool dry_run;                        /* decided and logged only: inject nothing */
 };
 
 /* Per call, nonzero when at least one armed rule covers it: the fast path's only question. */
 extern uint8_t fl_armed[FL_CALL_COUNT];
+
+/* Nonzero while an armed rule matches on a fd's path or peer: the wrappers of open, connect,
+ * accept, dup and close then record what each fd is (fdtable.c). */
+extern uint8_t fl_fd_tracking;
 
 /* Whether any armed rule covers `call`. A relaxed load: costs a load and a branch. */
 static inline bool fl_call_armed(enum fl_call_id call)
@@ -59,29 +83,39 @@ struct fl_ruleset *fl_ruleset_new(struct fl_config *cfg, uint64_t seed);
 /* Free a ruleset that is not published. */
 void fl_ruleset_free(struct fl_ruleset *rs);
 
-/* Make `rs` the process's ruleset and set fl_armed from it. Not thread-safe against another
- * publish; calls in flight finish on the rules they saw. */
+/* Make `rs` the process's ruleset, its rules armed now, and set fl_armed from it. Calls in
+ * flight finish on the rules they saw. */
 void fl_rules_publish(struct fl_ruleset *rs);
 
 /* The published ruleset, or NULL. */
 struct fl_ruleset *fl_rules_current(void);
+
+/* The FL_NEED_* bits the armed rules covering `call` look at. */
+unsigned fl_rules_needs(enum fl_call_id call);
 
 /* Decide a call against the published ruleset: every armed rule covering the call counts it and
  * draws from its stream; the first (in file order) that fires wins. Returns true and fills *v
  * when a rule fired. Takes the rules lock; never allocates. */
 bool fl_rules_decide(const struct fl_match *m, struct fl_verdict *v);
 
-/* Decide against a given ruleset without locking (unit tests, and fl_rules_decide). */
+/* Decide against a given ruleset without locking (unit tests, and fl_rules_decide). A rule
+ * counts a call as matching when every condition it gives holds and the call falls in its time
+ * window; of the matching calls, the first `after` pass, then every `every`-th is a candidate,
+ * which fires with the rule's probability until the rule has fired `times` times. */
 bool fl_ruleset_decide(struct fl_ruleset *rs, const struct fl_match *m, struct fl_verdict *v);
 
 /* The stream seed of a rule: a function of the seed and the rule's name only. */
 uint64_t fl_rule_stream_seed(uint64_t seed, const char *name);
 
-/* Fork handlers: hold the lock across fork; in the child, give every rule a stream of its own
- * derived from its stream at the fork. */
+/* Fork handlers: hold the lock across fork. The child is a process of its own: its rules count
+ * from zero and draw from streams seeded with `seed` (fl_child_seed). */
 void fl_rules_atfork_prepare(void);
 void fl_rules_atfork_parent(void);
-void fl_rules_atfork_child(void);
+void fl_rules_atfork_child(uint64_t seed);
+
+/* The seed of a process's nth forked child (n from 1), derived from the process's seed: the same
+ * program forking the same way gets the same children's faults. */
+uint64_t fl_child_seed(uint64_t seed, uint64_t nth);
 
 /* Run fn(rule, arg) for each rule of the published ruleset under the rules lock. */
 void fl_rules_each(void (*fn)(const struct fl_rule *rule, void *arg), void *arg);

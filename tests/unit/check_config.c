@@ -5,7 +5,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,6 +58,9 @@ static void assert_zeroed(const struct fl_config *cfg)
     ck_assert_ptr_null(cfg->rules);
     ck_assert_uint_eq(cfg->nrules, 0);
     ck_assert_ptr_null(cfg->log);
+    ck_assert_ptr_null(cfg->programs);
+    ck_assert_uint_eq(cfg->nprograms, 0);
+    ck_assert_int_eq(cfg->dry_run, 0);
     ck_assert_ptr_null(cfg->source);
     ck_assert_int_eq(cfg->has_seed, 0);
     ck_assert_int_eq(cfg->children, 0);
@@ -650,9 +655,14 @@ END_TEST
 START_TEST(rule_injecting_nothing_rejected)
 {
     expect_inline_error("seed = 1;\nrules = ({ name = \"x\"; calls = [\"read\"]; });",
-                        "FAULTLINE_RULES:2: rule 'x' injects nothing: give it error or delay");
+                        "FAULTLINE_RULES:2: rule 'x' injects nothing: give it error, delay, "
+                        "partial, eof, corrupt, drop or kill");
     expect_inline_error(RULE("calls = [\"read\"]; delay = \"0\";"),
-                        "FAULTLINE_RULES:1: rule 'x' injects nothing: give it error or delay");
+                        "FAULTLINE_RULES:1: rule 'x' injects nothing: give it error, delay, "
+                        "partial, eof, corrupt, drop or kill");
+    expect_inline_error(RULE("calls = [\"read\"]; path = \"/x\"; times = 3; dry_run = true;"),
+                        "FAULTLINE_RULES:1: rule 'x' injects nothing: give it error, delay, "
+                        "partial, eof, corrupt, drop or kill");
 }
 END_TEST
 
@@ -801,6 +811,799 @@ START_TEST(wrong_type_or_value_rejected)
 }
 END_TEST
 
+/* ---- the complete rule language: what it reads into ----------------------------------------- */
+
+/* Load "rules = ({ name = "x"; BODY });" inline and return its one rule; the caller frees *cfg. */
+static const struct fl_rule_spec *load_rule(struct fl_config *cfg, const char *body)
+{
+    char text[1024];
+
+    snprintf(text, sizeof text, "rules = ({ name = \"x\"; %s });", body);
+    load_ok(cfg, NULL, text);
+    ck_assert_uint_eq(cfg->nrules, 1);
+    return &cfg->rules[0];
+}
+
+/* Expect RULE(body) inline to fail with "FAULTLINE_RULES:1: rule 'x': <want>". */
+static void expect_rule_error(const char *body, const char *want)
+{
+    char text[1024], full[1024];
+
+    snprintf(text, sizeof text, "rules = ({ name = \"x\"; %s });", body);
+    snprintf(full, sizeof full, "FAULTLINE_RULES:1: rule 'x': %s", want);
+    expect_inline_error(text, full);
+}
+
+static const char every_key_conf[] =
+    "dry_run = false;\n"                         /* 1 */
+    "programs = [ \"nginx\", \"python3*\" ];\n"  /* 2 */
+    "rules = (\n"                                /* 3 */
+    "  {\n"                                      /* 4 */
+    "    name = \"short-reads\";\n"              /* 5 */
+    "    calls = [ \"recv\", \"read\" ];\n"      /* 6 */
+    "    enabled = false;\n"                     /* 7 */
+    "    dry_run = true;\n"                      /* 8 */
+    "    path = \"/srv/data/*.db\";\n"           /* 9 */
+    "    peer = \"127.0.0.1:5432\";\n"           /* 10 */
+    "    fd = \"socket\";\n"                     /* 11 */
+    "    min_size = 4096;\n"                     /* 12 */
+    "    max_size = 1048576;\n"                  /* 13 */
+    "    probability = 0.25;\n"                  /* 14 */
+    "    after = 10;\n"                          /* 15 */
+    "    every = 3;\n"                           /* 16 */
+    "    times = 5;\n"                           /* 17 */
+    "    start = \"2s\";\n"                      /* 18 */
+    "    duration = \"30s\";\n"                  /* 19 */
+    "    delay = \"200ms\";\n"                   /* 20 */
+    "    jitter = \"50ms\";\n"                   /* 21 */
+    "    partial = \"50%\";\n"                   /* 22 */
+    "  }\n"                                      /* 23 */
+    ");\n";
+
+START_TEST(every_rule_key_read_into_its_field)
+{
+    struct fl_config cfg;
+
+    write_file(conf, every_key_conf);
+    load_ok(&cfg, conf, NULL);
+    ck_assert_int_eq(cfg.dry_run, 0);
+    ck_assert_uint_eq(cfg.nprograms, 2);
+    ck_assert_str_eq(cfg.programs[0], "nginx");
+    ck_assert_str_eq(cfg.programs[1], "python3*");
+    const struct fl_rule_spec *r = &cfg.rules[0];
+    ck_assert_str_eq(r->name, "short-reads");
+    ck_assert_int_eq(r->line, 4);
+    ck_assert_int_eq(r->enabled, 0);
+    ck_assert_int_eq(r->dry_run, 1);
+    ck_assert_str_eq(r->path, "/srv/data/*.db");
+    ck_assert_int_eq(r->has_peer, 1);
+    ck_assert_int_eq(r->peer.family, AF_INET);
+    ck_assert_mem_eq(r->peer.addr, "\x7f\0\0\x01", 4);
+    ck_assert_int_eq(r->peer.prefix, 32);
+    ck_assert_uint_eq(r->peer.port, 5432);
+    ck_assert_int_eq(r->fd_kind, FL_FD_SOCKET);
+    ck_assert_uint_eq(r->min_size, 4096);
+    ck_assert_uint_eq(r->max_size, 1048576);
+    ck_assert_double_eq(r->probability, 0.25);
+    ck_assert_uint_eq(r->after, 10);
+    ck_assert_uint_eq(r->every, 3);
+    ck_assert_uint_eq(r->times, 5);
+    ck_assert_uint_eq(r->start_ns, 2000000000ull);
+    ck_assert_uint_eq(r->duration_ns, 30000000000ull);
+    ck_assert_uint_eq(r->delay_ns, 200000000);
+    ck_assert_uint_eq(r->jitter_ns, 50000000);
+    ck_assert_int_eq(r->action, FL_ACT_PARTIAL);
+    ck_assert_uint_eq(r->partial_pct, 50);
+    ck_assert_uint_eq(r->partial_bytes, 0);
+    ck_assert_int_eq(r->error, 0);
+    ck_assert_int_eq(count_calls(r), 2);
+    ck_assert(has_call(r, FL_CALL_recv) && has_call(r, FL_CALL_read));
+    fl_config_free(&cfg);
+    ck_assert_ptr_null(cfg.programs);
+    ck_assert_uint_eq(cfg.nprograms, 0);
+}
+END_TEST
+
+START_TEST(new_keys_default_when_absent)
+{
+    struct fl_config cfg;
+    const struct fl_rule_spec *r = load_rule(&cfg, "calls = [\"write\"]; error = \"EIO\";");
+
+    ck_assert_int_eq(r->action, FL_ACT_ERROR);
+    ck_assert_int_eq(r->dry_run, 0);
+    ck_assert_ptr_null(r->path);
+    ck_assert_int_eq(r->has_peer, 0);
+    ck_assert_ptr_null(r->peer.unix_path);
+    ck_assert_int_eq(r->fd_kind, FL_FD_ANY);
+    ck_assert_uint_eq(r->min_size, 0);
+    ck_assert_uint_eq(r->max_size, UINT64_MAX);
+    ck_assert_uint_eq(r->after, 0);
+    ck_assert_uint_eq(r->every, 1);
+    ck_assert_uint_eq(r->times, 0);
+    ck_assert_uint_eq(r->start_ns, 0);
+    ck_assert_uint_eq(r->duration_ns, 0);
+    ck_assert_uint_eq(r->partial_pct, 0);
+    ck_assert_uint_eq(r->partial_bytes, 0);
+    ck_assert_uint_eq(r->corrupt_bits, 0);
+    ck_assert_int_eq(r->kill_signal, 0);
+    ck_assert_int_eq(cfg.dry_run, 0);
+    ck_assert_ptr_null(cfg.programs);
+    ck_assert_uint_eq(cfg.nprograms, 0);
+    fl_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(delay_alone_is_the_delay_action)
+{
+    struct fl_config cfg;
+    const struct fl_rule_spec *r = load_rule(&cfg, "calls = [\"fsync\"]; delay = \"1s\";");
+
+    ck_assert_int_eq(r->action, FL_ACT_DELAY);
+    ck_assert_uint_eq(r->delay_ns, 1000000000ull);
+    fl_config_free(&cfg);
+}
+END_TEST
+
+/* Each form of peer and what it reads into. */
+static const struct {
+    const char *text;
+    bool unix_kind, any_host, localhost;
+    int family, prefix;
+    uint8_t addr[16];
+    uint16_t port;
+    const char *unix_path;
+} good_peers[] = {
+    {"127.0.0.1:5432", false, false, false, AF_INET, 32, {127, 0, 0, 1}, 5432, NULL},
+    {"192.168.1.20", false, false, false, AF_INET, 32, {192, 168, 1, 20}, 0, NULL},
+    {"*:443", false, true, false, 0, 0, {0}, 443, NULL},
+    {"*", false, true, false, 0, 0, {0}, 0, NULL},
+    {"10.0.0.0/8", false, false, false, AF_INET, 8, {10}, 0, NULL},
+    {"10.0.0.0/8:5432", false, false, false, AF_INET, 8, {10}, 5432, NULL},
+    {"172.16.0.0/12:65535", false, false, false, AF_INET, 12, {172, 16}, 65535, NULL},
+    {"0.0.0.0/0:1", false, false, false, AF_INET, 0, {0}, 1, NULL},
+    {"[::1]:80", false, false, false, AF_INET6, 128, {[15] = 1}, 80, NULL},
+    {"::1", false, false, false, AF_INET6, 128, {[15] = 1}, 0, NULL},
+    {"[::1]", false, false, false, AF_INET6, 128, {[15] = 1}, 0, NULL},
+    {"[2001:db8::]/32:443", false, false, false, AF_INET6, 32, {0x20, 0x01, 0x0d, 0xb8}, 443,
+     NULL},
+    {"2001:db8::/32", false, false, false, AF_INET6, 32, {0x20, 0x01, 0x0d, 0xb8}, 0, NULL},
+    {"[fe80::]/10", false, false, false, AF_INET6, 10, {0xfe, 0x80}, 0, NULL},
+    {"[::ffff:10.1.2.3]:25", false, false, false, AF_INET, 32, {10, 1, 2, 3}, 25, NULL},
+    {"localhost", false, false, true, 0, 0, {0}, 0, NULL},
+    {"localhost:6379", false, false, true, 0, 0, {0}, 6379, NULL},
+    {"unix:/run/x.sock", true, false, false, 0, 0, {0}, 0, "/run/x.sock"},
+    {"unix:/run/*/*.sock", true, false, false, 0, 0, {0}, 0, "/run/*/*.sock"},
+};
+
+START_TEST(peer_form_parsed)
+{
+    struct fl_config cfg;
+    char body[256];
+
+    snprintf(body, sizeof body, "calls = [\"recv\"]; error = \"ECONNRESET\"; peer = \"%s\";",
+             good_peers[_i].text);
+    const struct fl_rule_spec *r = load_rule(&cfg, body);
+    const struct fl_peer *p = &r->peer;
+    ck_assert_int_eq(r->has_peer, 1);
+    ck_assert_int_eq(p->kind, good_peers[_i].unix_kind ? FL_PEER_UNIX : FL_PEER_INET);
+    ck_assert_int_eq(p->any_host, good_peers[_i].any_host);
+    ck_assert_int_eq(p->localhost, good_peers[_i].localhost);
+    ck_assert_int_eq(p->family, good_peers[_i].family);
+    ck_assert_int_eq(p->prefix, good_peers[_i].prefix);
+    ck_assert_mem_eq(p->addr, good_peers[_i].addr, 16);
+    ck_assert_uint_eq(p->port, good_peers[_i].port);
+    if (good_peers[_i].unix_path)
+        ck_assert_str_eq(p->unix_path, good_peers[_i].unix_path);
+    else
+        ck_assert_ptr_null(p->unix_path);
+    fl_config_free(&cfg);
+}
+END_TEST
+
+static const struct { const char *text, *stored; } good_paths[] = {
+    {"/srv/data/*.db", "/srv/data/*.db"},
+    {"/", "/"},
+    {"*.db", "*/*.db"},
+    {"data/app.log", "*/data/app.log"},
+    {"x", "*/x"},
+};
+
+START_TEST(path_glob_stored_anchored_or_in_any_directory)
+{
+    struct fl_config cfg;
+    char body[256];
+
+    snprintf(body, sizeof body, "calls = [\"open\", \"read\"]; error = \"EACCES\"; path = \"%s\";",
+             good_paths[_i].text);
+    const struct fl_rule_spec *r = load_rule(&cfg, body);
+    ck_assert_str_eq(r->path, good_paths[_i].stored);
+    fl_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(fd_kinds_read)
+{
+    static const struct { const char *name; enum fl_fd_kind kind; } kinds[] = {
+        {"file", FL_FD_FILE}, {"socket", FL_FD_SOCKET}, {"pipe", FL_FD_PIPE},
+        {"tty", FL_FD_TTY},   {"any", FL_FD_ANY},
+    };
+    struct fl_config cfg;
+    char body[256];
+
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        snprintf(body, sizeof body, "calls = [\"write\"]; error = \"EIO\"; fd = \"%s\";",
+                 kinds[i].name);
+        ck_assert_int_eq(load_rule(&cfg, body)->fd_kind, kinds[i].kind);
+        fl_config_free(&cfg);
+    }
+}
+END_TEST
+
+START_TEST(sizes_read_and_may_be_equal_or_int64)
+{
+    struct fl_config cfg;
+    const struct fl_rule_spec *r;
+
+    r = load_rule(&cfg, "calls = [\"malloc\"]; error = \"ENOMEM\"; min_size = 0; "
+                        "max_size = 9000000000L;");
+    ck_assert_uint_eq(r->min_size, 0);
+    ck_assert_uint_eq(r->max_size, 9000000000ull);
+    fl_config_free(&cfg);
+    r = load_rule(&cfg, "calls = [\"write\"]; error = \"EIO\"; min_size = 512; max_size = 512;");
+    ck_assert_uint_eq(r->min_size, 512);
+    ck_assert_uint_eq(r->max_size, 512);
+    fl_config_free(&cfg);
+    r = load_rule(&cfg, "calls = [\"read\"]; error = \"EIO\"; min_size = 9000000000L;");
+    ck_assert_uint_eq(r->min_size, 9000000000ull);
+    ck_assert_uint_eq(r->max_size, UINT64_MAX);
+    fl_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(triggers_read)
+{
+    struct fl_config cfg;
+    const struct fl_rule_spec *r;
+
+    r = load_rule(&cfg, "calls = [\"read\"]; error = \"EIO\"; after = 0; every = 1; times = 1; "
+                        "start = \"0\"; duration = \"1ns\";");
+    ck_assert_uint_eq(r->after, 0);
+    ck_assert_uint_eq(r->every, 1);
+    ck_assert_uint_eq(r->times, 1);
+    ck_assert_uint_eq(r->start_ns, 0);
+    ck_assert_uint_eq(r->duration_ns, 1);
+    fl_config_free(&cfg);
+    r = load_rule(&cfg, "calls = [\"read\"]; error = \"EIO\"; after = 9000000000L; "
+                        "every = 1000; times = 9000000000L; start = \"1.5m\"; "
+                        "duration = \"1440m\";");
+    ck_assert_uint_eq(r->after, 9000000000ull);
+    ck_assert_uint_eq(r->every, 1000);
+    ck_assert_uint_eq(r->times, 9000000000ull);
+    ck_assert_uint_eq(r->start_ns, 90000000000ull);
+    ck_assert_uint_eq(r->duration_ns, DAY_NS);
+    fl_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(partial_as_share_or_byte_count)
+{
+    struct fl_config cfg;
+    const struct fl_rule_spec *r;
+
+    r = load_rule(&cfg, "calls = [\"write\"]; partial = \"50%\";");
+    ck_assert_int_eq(r->action, FL_ACT_PARTIAL);
+    ck_assert_uint_eq(r->partial_pct, 50);
+    ck_assert_uint_eq(r->partial_bytes, 0);
+    fl_config_free(&cfg);
+    r = load_rule(&cfg, "calls = [\"read\"]; partial = \"1%\";");
+    ck_assert_uint_eq(r->partial_pct, 1);
+    fl_config_free(&cfg);
+    r = load_rule(&cfg, "calls = [\"read\"]; partial = \"99%\";");
+    ck_assert_uint_eq(r->partial_pct, 99);
+    fl_config_free(&cfg);
+    r = load_rule(&cfg, "calls = [\"send\"]; partial = 512;");
+    ck_assert_int_eq(r->action, FL_ACT_PARTIAL);
+    ck_assert_uint_eq(r->partial_pct, 0);
+    ck_assert_uint_eq(r->partial_bytes, 512);
+    fl_config_free(&cfg);
+    r = load_rule(&cfg, "calls = [\"send\"]; partial = 1; delay = \"1ms\";");
+    ck_assert_uint_eq(r->partial_bytes, 1);
+    ck_assert_int_eq(r->action, FL_ACT_PARTIAL);
+    ck_assert_uint_eq(r->delay_ns, 1000000);
+    fl_config_free(&cfg);
+    r = load_rule(&cfg, "calls = [\"sendfile\"]; partial = 9000000000L;");
+    ck_assert_uint_eq(r->partial_bytes, 9000000000ull);
+    fl_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(flag_and_count_actions_read)
+{
+    struct fl_config cfg;
+    const struct fl_rule_spec *r;
+
+    r = load_rule(&cfg, "calls = [\"recv\"]; eof = true;");
+    ck_assert_int_eq(r->action, FL_ACT_EOF);
+    fl_config_free(&cfg);
+    r = load_rule(&cfg, "calls = [\"fsync\", \"write\"]; drop = true;");
+    ck_assert_int_eq(r->action, FL_ACT_DROP);
+    ck_assert_int_eq(count_calls(r), 2);
+    fl_config_free(&cfg);
+    r = load_rule(&cfg, "calls = [\"read\"]; corrupt = 1;");
+    ck_assert_int_eq(r->action, FL_ACT_CORRUPT);
+    ck_assert_uint_eq(r->corrupt_bits, 1);
+    fl_config_free(&cfg);
+    r = load_rule(&cfg, "calls = [\"write\"]; corrupt = 64;");
+    ck_assert_uint_eq(r->corrupt_bits, 64);
+    fl_config_free(&cfg);
+}
+END_TEST
+
+static const struct { const char *name; int sig; } good_signals[] = {
+    {"SIGKILL", SIGKILL}, {"KILL", SIGKILL}, {"SIGSEGV", SIGSEGV}, {"ABRT", SIGABRT},
+    {"SIGTERM", SIGTERM}, {"SIGHUP", SIGHUP}, {"SIGSYS", SIGSYS},  {"SIGIO", SIGIO},
+    {"IOT", SIGABRT},     {"SIGCLD", SIGCHLD},
+};
+
+START_TEST(kill_takes_signal_with_or_without_sig)
+{
+    struct fl_config cfg;
+    char body[256];
+
+    snprintf(body, sizeof body, "calls = [\"@all\"]; kill = \"%s\";", good_signals[_i].name);
+    const struct fl_rule_spec *r = load_rule(&cfg, body);
+    ck_assert_int_eq(r->action, FL_ACT_KILL);
+    ck_assert_int_eq(r->kill_signal, good_signals[_i].sig);
+    ck_assert_int_eq(count_calls(r), FL_CALL_COUNT);   /* every call can be killed at */
+    fl_config_free(&cfg);
+}
+END_TEST
+
+/* The rule holds exactly the calls of `classes` whose action mask (calls.def) has `act`. */
+static void assert_calls_fit(const struct fl_rule_spec *r, unsigned classes, unsigned act)
+{
+    for (int id = 0; id < FL_CALL_COUNT; id++)
+        ck_assert_msg(has_call(r, id) == ((fl_calls[id].classes & classes) &&
+                                          (fl_calls[id].actions & act)),
+                      "call %s", fl_calls[id].name);
+}
+
+START_TEST(class_keeps_only_calls_the_action_fits)
+{
+    struct fl_config cfg;
+    const struct fl_rule_spec *r;
+
+    r = load_rule(&cfg, "calls = [\"@net\"]; partial = \"50%\";");
+    ck_assert_int_eq(count_calls(r), 6);
+    ck_assert(has_call(r, FL_CALL_recv) && has_call(r, FL_CALL_recvmsg));
+    ck_assert(has_call(r, FL_CALL_send) && has_call(r, FL_CALL_sendmsg));
+    ck_assert(!has_call(r, FL_CALL_connect));
+    fl_config_free(&cfg);
+    r = load_rule(&cfg, "calls = [\"@all\"]; eof = true;");
+    for (int id = 0; id < FL_CALL_COUNT; id++)
+        ck_assert_msg(has_call(r, id) == ((fl_calls[id].classes & FL_CLASS_READ) &&
+                                          (fl_calls[id].actions & FL_ACT(EOF))),
+                      "call %s", fl_calls[id].name);
+    fl_config_free(&cfg);
+    r = load_rule(&cfg, "calls = [\"@write\"]; drop = true;");
+    ck_assert(has_call(r, FL_CALL_write) && !has_call(r, FL_CALL_fflush));
+    assert_calls_fit(r, FL_CLASS_WRITE, FL_ACT(DROP));
+    fl_config_free(&cfg);
+    r = load_rule(&cfg, "calls = [\"@write\"]; corrupt = 3;");
+    ck_assert(!has_call(r, FL_CALL_splice) && !has_call(r, FL_CALL_fflush));
+    ck_assert(!has_call(r, FL_CALL_fputc) && has_call(r, FL_CALL_send));
+    assert_calls_fit(r, FL_CLASS_WRITE, FL_ACT(CORRUPT));
+    fl_config_free(&cfg);
+    r = load_rule(&cfg, "calls = [\"@all\"]; partial = 100;");
+    assert_calls_fit(r, FL_CLASS_ALL, FL_ACT(PARTIAL));
+    fl_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(class_keeps_only_calls_the_matchers_fit)
+{
+    struct fl_config cfg;
+    const struct fl_rule_spec *r;
+
+    r = load_rule(&cfg, "calls = [\"@all\"]; error = \"EIO\"; path = \"/srv/*\";");
+    ck_assert(has_call(r, FL_CALL_open) && has_call(r, FL_CALL_fopen));
+    ck_assert(has_call(r, FL_CALL_read) && has_call(r, FL_CALL_close));
+    ck_assert(has_call(r, FL_CALL_fsync) && has_call(r, FL_CALL_epoll_wait));
+    ck_assert(!has_call(r, FL_CALL_malloc) && !has_call(r, FL_CALL_getaddrinfo));
+    ck_assert(!has_call(r, FL_CALL_socket) && !has_call(r, FL_CALL_poll));
+    ck_assert(!has_call(r, FL_CALL_select) && !has_call(r, FL_CALL_msync));
+    for (int id = 0; id < FL_CALL_COUNT; id++)
+        if (fl_calls[id].classes & (FL_CLASS_MEM | FL_CLASS_DNS))
+            ck_assert_msg(!has_call(r, id), "call %s", fl_calls[id].name);
+    ck_assert_int_eq(count_calls(r), FL_CALL_COUNT - 9 - 5 - 6);
+    fl_config_free(&cfg);
+
+    r = load_rule(&cfg, "calls = [\"@all\"]; error = \"ECONNRESET\"; peer = \"*:443\";");
+    ck_assert(has_call(r, FL_CALL_connect) && has_call(r, FL_CALL_recv));
+    ck_assert(has_call(r, FL_CALL_close) && has_call(r, FL_CALL_epoll_pwait));
+    ck_assert(!has_call(r, FL_CALL_open) && !has_call(r, FL_CALL_fopen));
+    ck_assert(!has_call(r, FL_CALL_freopen) && !has_call(r, FL_CALL_poll));
+    ck_assert(!has_call(r, FL_CALL_getaddrinfo) && !has_call(r, FL_CALL_malloc));
+    ck_assert(has_call(r, FL_CALL_fdopen));
+    fl_config_free(&cfg);
+
+    r = load_rule(&cfg, "calls = [\"@all\"]; error = \"EIO\"; min_size = 4096;");
+    for (int id = 0; id < FL_CALL_COUNT; id++)
+        ck_assert_msg(has_call(r, id) == !!(fl_calls[id].classes &
+                                            (FL_CLASS_READ | FL_CLASS_WRITE | FL_CLASS_MEM)),
+                      "call %s", fl_calls[id].name);
+    fl_config_free(&cfg);
+
+    r = load_rule(&cfg, "calls = [\"@wait\"]; delay = \"1s\"; path = \"/x\"; peer = \"*:1\";");
+    ck_assert_int_eq(count_calls(r), 2);
+    ck_assert(has_call(r, FL_CALL_epoll_wait) && has_call(r, FL_CALL_epoll_pwait));
+    fl_config_free(&cfg);
+
+    r = load_rule(&cfg, "calls = [\"@net\"]; error = \"EIO\"; max_size = 100;");
+    ck_assert_int_eq(count_calls(r), 6);
+    ck_assert(!has_call(r, FL_CALL_connect));
+    fl_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(dry_run_rule_default_is_the_global)
+{
+    struct fl_config cfg;
+
+    load_ok(&cfg, NULL, "rules = ({ calls = [\"read\"]; error = \"EIO\"; },\n"
+                        "  { calls = [\"read\"]; error = \"EIO\"; dry_run = false; },\n"
+                        "  { calls = [\"read\"]; error = \"EIO\"; dry_run = true; });\n"
+                        "dry_run = true;\n");   /* after the rules: still their default */
+    ck_assert_int_eq(cfg.dry_run, 1);
+    ck_assert_int_eq(cfg.rules[0].dry_run, 1);
+    ck_assert_int_eq(cfg.rules[1].dry_run, 0);
+    ck_assert_int_eq(cfg.rules[2].dry_run, 1);
+    fl_config_free(&cfg);
+
+    load_ok(&cfg, NULL, RULE("calls = [\"read\"]; error = \"EIO\"; dry_run = true;"));
+    ck_assert_int_eq(cfg.dry_run, 0);
+    ck_assert_int_eq(cfg.rules[0].dry_run, 1);
+    fl_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(inline_dry_run_and_programs_override_file)
+{
+    struct fl_config cfg;
+
+    write_file(conf, "programs = [ \"a\", \"b\" ];\n"
+                     "rules = ({ calls = [\"read\"]; error = \"EIO\"; });\n");
+    load_ok(&cfg, conf, "dry_run = true; programs = ( \"c*\" );");
+    ck_assert_int_eq(cfg.dry_run, 1);
+    ck_assert_int_eq(cfg.rules[0].dry_run, 1);   /* the file's rule takes the final global */
+    ck_assert_uint_eq(cfg.nprograms, 1);
+    ck_assert_str_eq(cfg.programs[0], "c*");
+    fl_config_free(&cfg);
+}
+END_TEST
+
+/* ---- the complete rule language: its messages ------------------------------------------------ */
+
+/* One rule body each (inside rule 'x', line 1) and the message after "rule 'x': ". */
+static const struct { const char *body, *want; } bad_rules[] = {
+    /* peer */
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"300.1.1.1:80\";",
+     "'peer' has an invalid IPv4 address: '300.1.1.1:80'"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"10.0.0\";",
+     "'peer' has an invalid IPv4 address: '10.0.0'"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"10.0.0.1:0\";",
+     "'peer' has an invalid port: '10.0.0.1:0' (write 1 to 65535, or no port for any)"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"*:70000\";",
+     "'peer' has an invalid port: '*:70000' (write 1 to 65535, or no port for any)"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"10.0.0.1:\";",
+     "'peer' has an invalid port: '10.0.0.1:' (write 1 to 65535, or no port for any)"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"[::1]:http\";",
+     "'peer' has an invalid port: '[::1]:http' (write 1 to 65535, or no port for any)"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"10.0.0.0/33\";",
+     "'peer' has an invalid prefix: '10.0.0.0/33' (IPv4 takes /0 to /32)"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"10.0.0.0/:80\";",
+     "'peer' has an invalid prefix: '10.0.0.0/:80' (IPv4 takes /0 to /32)"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"[2001:db8::]/129:443\";",
+     "'peer' has an invalid prefix: '[2001:db8::]/129:443' (IPv6 takes /0 to /128)"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"::/129\";",
+     "'peer' has an invalid prefix: '::/129' (IPv6 takes /0 to /128)"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"10.1.0.0/8\";",
+     "'peer' has host bits set past its /8 prefix: '10.1.0.0/8' (the network is 10.0.0.0/8)"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"[2001:db8::1]/32:443\";",
+     "'peer' has host bits set past its /32 prefix: '[2001:db8::1]/32:443' "
+     "(the network is 2001:db8::/32)"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"localhost/8\";",
+     "'peer' takes a /prefix only after an IP address: 'localhost/8'"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"*/0\";",
+     "'peer' takes a /prefix only after an IP address: '*/0'"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"db.example.com:5432\";",
+     "'peer' names host 'db.example.com': write its IP address, \"*\" or \"localhost\" "
+     "(a config never makes the shim resolve a name)"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"redis\";",
+     "'peer' names host 'redis': write its IP address, \"*\" or \"localhost\" "
+     "(a config never makes the shim resolve a name)"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"[::g]:80\";",
+     "'peer' has an invalid IPv6 address: '[::g]:80'"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"[10.0.0.1]:80\";",
+     "'peer' has an invalid IPv6 address: '[10.0.0.1]:80'"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"fe80::1%eth0\";",
+     "'peer' has an invalid IPv6 address: 'fe80::1%eth0'"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"[::1\";",
+     "'peer' is not a peer: '[::1' (write \"host:port\", \"*:port\", \"10.0.0.0/8\", "
+     "\"[::1]:80\" or \"unix:/run/x.sock\")"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"[::1]x\";",
+     "'peer' is not a peer: '[::1]x' (write \"host:port\", \"*:port\", \"10.0.0.0/8\", "
+     "\"[::1]:80\" or \"unix:/run/x.sock\")"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"not a peer!\";",
+     "'peer' is not a peer: 'not a peer!' (write \"host:port\", \"*:port\", \"10.0.0.0/8\", "
+     "\"[::1]:80\" or \"unix:/run/x.sock\")"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \":80\";",
+     "'peer' is not a peer: ':80' (write \"host:port\", \"*:port\", \"10.0.0.0/8\", "
+     "\"[::1]:80\" or \"unix:/run/x.sock\")"},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"\";",
+     "'peer' must be a non-empty string such as \"127.0.0.1:5432\", \"*:443\", \"10.0.0.0/8\", "
+     "\"[::1]:80\" or \"unix:/run/x.sock\""},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = 5432;",
+     "'peer' must be a non-empty string such as \"127.0.0.1:5432\", \"*:443\", \"10.0.0.0/8\", "
+     "\"[::1]:80\" or \"unix:/run/x.sock\""},
+    {"calls = [\"connect\"]; error = \"EIO\"; peer = \"unix:\";",
+     "'peer' has no socket path after 'unix:' (write \"unix:/run/x.sock\", a glob)"},
+    {"calls = [\"recv\"]; error = \"EIO\"; fd = \"pipe\"; peer = \"*:80\";",
+     "'peer' needs a socket: it cannot match fd = \"pipe\""},
+    /* path, fd, sizes */
+    {"calls = [\"open\"]; error = \"EIO\"; path = \"\";",
+     "'path' must be a non-empty string: a glob such as \"/srv/data/*.db\""},
+    {"calls = [\"open\"]; error = \"EIO\"; path = [\"/a\"];",
+     "'path' must be a non-empty string: a glob such as \"/srv/data/*.db\""},
+    {"calls = [\"read\"]; error = \"EIO\"; fd = \"sock\";",
+     "unknown fd kind 'sock' (did you mean 'socket'?): write file, socket, pipe, tty or any"},
+    {"calls = [\"read\"]; error = \"EIO\"; fd = \"directory\";",
+     "unknown fd kind 'directory': write file, socket, pipe, tty or any"},
+    {"calls = [\"read\"]; error = \"EIO\"; fd = 3;",
+     "'fd' must be a string: file, socket, pipe, tty or any"},
+    {"calls = [\"read\"]; error = \"EIO\"; min_size = 4097; max_size = 4096;",
+     "'min_size' (4097) must not exceed 'max_size' (4096)"},
+    {"calls = [\"read\"]; error = \"EIO\"; max_size = 0; min_size = 1;",
+     "'min_size' (1) must not exceed 'max_size' (0)"},
+    {"calls = [\"read\"]; error = \"EIO\"; min_size = -1;",
+     "'min_size' must be an integer >= 0 (bytes)"},
+    {"calls = [\"read\"]; error = \"EIO\"; max_size = \"4k\";",
+     "'max_size' must be an integer >= 0 (bytes)"},
+    /* triggers */
+    {"calls = [\"read\"]; error = \"EIO\"; after = -1;", "'after' must be an integer >= 0"},
+    {"calls = [\"read\"]; error = \"EIO\"; after = 1.0;", "'after' must be an integer >= 0"},
+    {"calls = [\"read\"]; error = \"EIO\"; every = 0;", "'every' must be an integer >= 1"},
+    {"calls = [\"read\"]; error = \"EIO\"; times = 0;",
+     "'times' must be an integer >= 1 (omit it for no limit)"},
+    {"calls = [\"read\"]; error = \"EIO\"; times = \"5\";",
+     "'times' must be an integer >= 1 (omit it for no limit)"},
+    {"calls = [\"read\"]; error = \"EIO\"; duration = \"0\";",
+     "'duration' is 0: omit it for no end"},
+    {"calls = [\"read\"]; error = \"EIO\"; duration = \"0ms\";",
+     "'duration' is 0: omit it for no end"},
+    {"calls = [\"read\"]; error = \"EIO\"; duration = 30;",
+     "'duration' must be a string with a unit, such as \"200ms\""},
+    {"calls = [\"read\"]; error = \"EIO\"; start = \"soon\";",
+     "'start' is not a duration: 'soon' (write a number and a unit among ns us ms s m, "
+     "such as \"200ms\" or \"1.5s\")"},
+    {"calls = [\"read\"]; error = \"EIO\"; start = \"25h\";",
+     "'start' is not a duration: '25h' (write a number and a unit among ns us ms s m, "
+     "such as \"200ms\" or \"1.5s\")"},
+    {"calls = [\"read\"]; error = \"EIO\"; start = \"1441m\";",
+     "'start' is longer than 24 hours: '1441m'"},
+    /* actions */
+    {"calls = [\"read\"]; partial = \"0%\";",
+     "'partial' is '0%': write a share from \"1%\" to \"99%\" of what was asked, such as "
+     "\"50%\", or a byte count >= 1, such as 512"},
+    {"calls = [\"read\"]; partial = \"100%\";",
+     "'partial' is '100%': write a share from \"1%\" to \"99%\" of what was asked, such as "
+     "\"50%\", or a byte count >= 1, such as 512"},
+    {"calls = [\"read\"]; partial = \"50\";",
+     "'partial' is '50': write a share from \"1%\" to \"99%\" of what was asked, such as "
+     "\"50%\", or a byte count >= 1, such as 512"},
+    {"calls = [\"read\"]; partial = \"50 %\";",
+     "'partial' is '50 %': write a share from \"1%\" to \"99%\" of what was asked, such as "
+     "\"50%\", or a byte count >= 1, such as 512"},
+    {"calls = [\"read\"]; partial = \"%\";",
+     "'partial' is '%': write a share from \"1%\" to \"99%\" of what was asked, such as "
+     "\"50%\", or a byte count >= 1, such as 512"},
+    {"calls = [\"read\"]; partial = \"-5%\";",
+     "'partial' is '-5%': write a share from \"1%\" to \"99%\" of what was asked, such as "
+     "\"50%\", or a byte count >= 1, such as 512"},
+    {"calls = [\"read\"]; partial = \"a very long share written out%\";",
+     "'partial' is 'a very long share wr...': write a share from \"1%\" to \"99%\" of what was "
+     "asked, such as \"50%\", or a byte count >= 1, such as 512"},
+    {"calls = [\"read\"]; partial = 0;",
+     "'partial' is 0: write a share from \"1%\" to \"99%\" of what was asked, such as "
+     "\"50%\", or a byte count >= 1, such as 512"},
+    {"calls = [\"read\"]; partial = -5;",
+     "'partial' is -5: write a share from \"1%\" to \"99%\" of what was asked, such as "
+     "\"50%\", or a byte count >= 1, such as 512"},
+    {"calls = [\"read\"]; partial = 0.5;",
+     "'partial' must be a share such as \"50%\" or a byte count such as 512"},
+    {"calls = [\"read\"]; eof = false;", "'eof' = false injects nothing: omit it"},
+    {"calls = [\"read\"]; eof = 1;", "'eof' must be true"},
+    {"calls = [\"write\"]; drop = false;", "'drop' = false injects nothing: omit it"},
+    {"calls = [\"write\"]; drop = \"yes\";", "'drop' must be true"},
+    {"calls = [\"read\"]; corrupt = 0;", "'corrupt' must be a number of bits to flip from 1 to 64"},
+    {"calls = [\"read\"]; corrupt = 65;",
+     "'corrupt' must be a number of bits to flip from 1 to 64"},
+    {"calls = [\"read\"]; corrupt = \"1\";",
+     "'corrupt' must be a number of bits to flip from 1 to 64"},
+    {"calls = [\"read\"]; kill = \"SIGKIL\";",
+     "unknown signal name 'SIGKIL' (did you mean 'SIGKILL'?)"},
+    {"calls = [\"read\"]; kill = \"TERN\";", "unknown signal name 'TERN' (did you mean 'TERM'?)"},
+    {"calls = [\"read\"]; kill = \"sigkill\";",
+     "unknown signal name 'sigkill' (did you mean 'SIGKILL'?)"},
+    {"calls = [\"read\"]; kill = \"SIGNOTHING\";", "unknown signal name 'SIGNOTHING'"},
+    {"calls = [\"read\"]; kill = \"SIGSEV\";",
+     "unknown signal name 'SIGSEV' (did you mean 'SIGSEGV'?)"},
+    {"calls = [\"read\"]; kill = \"\";", "unknown signal name ''"},
+    {"calls = [\"read\"]; kill = 9;",
+     "'kill' must be a signal name such as \"SIGKILL\" or \"KILL\""},
+    {"calls = [\"read\"]; partial = \"50%\"; eof = true;",
+     "'partial' and 'eof' exclude each other: delay combines with one of them, "
+     "the others with nothing"},
+    {"calls = [\"read\"]; kill = \"SIGKILL\"; error = \"EIO\";",
+     "'kill' and 'error' exclude each other: delay combines with one of them, "
+     "the others with nothing"},
+    {"calls = [\"write\"]; drop = true; delay = \"1ms\"; corrupt = 2;",
+     "'drop' and 'corrupt' exclude each other: delay combines with one of them, "
+     "the others with nothing"},
+    /* actions and matchers that do not fit a call */
+    {"calls = [\"read\", \"connect\"]; partial = \"50%\";", "call 'connect' cannot take 'partial'"},
+    {"calls = [\"malloc\"]; eof = true;", "call 'malloc' cannot take 'eof'"},
+    {"calls = [\"read\"]; drop = true;", "call 'read' cannot take 'drop'"},
+    {"calls = [\"fputc\"]; partial = 1;", "call 'fputc' cannot take 'partial'"},
+    {"calls = [\"sendfile\"]; corrupt = 1;", "call 'sendfile' cannot take 'corrupt'"},
+    {"calls = [\"malloc\"]; error = \"ENOMEM\"; path = \"/x\";",
+     "call 'malloc' cannot be matched by 'path' (it has neither a path nor a fd)"},
+    {"calls = [\"poll\"]; error = \"EINTR\"; path = \"/x\";",
+     "call 'poll' cannot be matched by 'path' (it has neither a path nor a fd)"},
+    {"calls = [\"getaddrinfo\"]; error = \"EAI_AGAIN\"; path = \"/x\";",
+     "call 'getaddrinfo' cannot be matched by 'path' (it has neither a path nor a fd)"},
+    {"calls = [\"open\"]; error = \"EIO\"; peer = \"*:80\";",
+     "call 'open' cannot be matched by 'peer' (only calls on a fd have a peer)"},
+    {"calls = [\"socket\"]; error = \"EMFILE\"; peer = \"*:80\";",
+     "call 'socket' cannot be matched by 'peer' (only calls on a fd have a peer)"},
+    {"calls = [\"connect\"]; error = \"EIO\"; min_size = 1;",
+     "call 'connect' cannot be matched by 'min_size' (only @read, @write and @mem calls have "
+     "a size)"},
+    {"calls = [\"fsync\"]; error = \"EIO\"; max_size = 1;",
+     "call 'fsync' cannot be matched by 'max_size' (only @read, @write and @mem calls have "
+     "a size)"},
+    {"calls = [\"@write\"]; eof = true;", "no call in '@write' can take 'eof'"},
+    {"calls = [\"@read\", \"@file\"]; corrupt = 1;", "no call in '@file' can take 'corrupt'"},
+    {"calls = [\"@mem\"]; error = \"ENOMEM\"; path = \"*.so\";",
+     "no call in '@mem' can be matched by 'path'"},
+    {"calls = [\"@dns\"]; error = \"EAI_AGAIN\"; peer = \"10.0.0.0/8\";",
+     "no call in '@dns' can be matched by 'peer'"},
+    {"calls = [\"@sync\"]; drop = true; min_size = 1;",
+     "no call in '@sync' can be matched by 'min_size'"},
+    {"calls = [\"@wait\"]; delay = \"1s\"; min_size = 1;",
+     "no call in '@wait' can be matched by 'min_size'"},
+    {"calls = [\"@dns\", \"@wait\"]; delay = \"1s\"; path = \"/x\";",
+     "no call in '@dns' can be matched by 'path'"},
+    /* keys */
+    {"calls = [\"read\"]; error = \"EIO\"; max_sise = 1;",
+     "unknown key 'max_sise' (did you mean 'max_size'?)"},
+    {"calls = [\"read\"]; error = \"EIO\"; timse = 1;",
+     "unknown key 'timse' (did you mean 'times'?)"},
+    {"calls = [\"read\"]; error = \"EIO\"; dryrun = true;",
+     "unknown key 'dryrun' (did you mean 'dry_run'?)"},
+    {"calls = [\"read\"]; corupt = 1;", "unknown key 'corupt' (did you mean 'corrupt'?)"},
+    {"calls = [\"read\"]; error = \"EIO\"; dry_run = 1;", "'dry_run' must be true or false"},
+    {"calls = [\"read\"]; error = \"EIO\"; programs = [\"x\"];",
+     "'programs' is a global key: put it outside 'rules'"},
+};
+
+START_TEST(bad_rule_rejected)
+{
+    expect_rule_error(bad_rules[_i].body, bad_rules[_i].want);
+}
+END_TEST
+
+/* Global keys: the text and the message after "FAULTLINE_RULES:1: ". */
+static const struct { const char *text, *want; } bad_globals[] = {
+    {"programs = [];",
+     "'programs' is empty: name at least one program, or omit it to act in every program"},
+    {"programs = ();",
+     "'programs' is empty: name at least one program, or omit it to act in every program"},
+    {"programs = \"nginx\";",
+     "'programs' must be a list of globs on the executable's base name, "
+     "such as [ \"nginx\", \"python3*\" ]"},
+    {"programs = [\"nginx\", \"\"];",
+     "'programs' must hold non-empty strings: globs on the executable's base name, "
+     "such as \"nginx\""},
+    {"programs = (\"nginx\", 1);",
+     "'programs' must hold non-empty strings: globs on the executable's base name, "
+     "such as \"nginx\""},
+    {"programs = [\"/usr/sbin/nginx\"];",
+     "'programs' entry '/usr/sbin/nginx' has a '/': the globs match the executable's base "
+     "name, such as \"nginx\""},
+    {"dry_run = \"yes\";", "'dry_run' must be true or false"},
+    {"program = [\"x\"];", "unknown key 'program' (did you mean 'programs'?)"},
+    {"path = \"/x\";", "'path' is a rule key: put it inside a rule, rules = ( { ... } )"},
+    {"kill = \"KILL\";", "'kill' is a rule key: put it inside a rule, rules = ( { ... } )"},
+};
+
+START_TEST(bad_global_rejected)
+{
+    char want[512];
+
+    snprintf(want, sizeof want, "FAULTLINE_RULES:1: %s", bad_globals[_i].want);
+    expect_inline_error(bad_globals[_i].text, want);
+}
+END_TEST
+
+START_TEST(language_messages_name_the_line_of_the_key)
+{
+    expect_inline_error("rules = ({\n"
+                        "  name = \"x\";\n"
+                        "  calls = [\"read\"];\n"
+                        "  partial = \"50%\";\n"
+                        "  delay = \"1ms\";\n"
+                        "  eof = true;\n"
+                        "});",
+                        "FAULTLINE_RULES:6: rule 'x': 'partial' and 'eof' exclude each other: "
+                        "delay combines with one of them, the others with nothing");
+    expect_inline_error("rules = ({\n"
+                        "  name = \"x\";\n"
+                        "  calls = [\"read\",\n"
+                        "           \"malloc\"];\n"
+                        "  error = \"EIO\";\n"
+                        "  path = \"/x\";\n"
+                        "});",
+                        "FAULTLINE_RULES:4: rule 'x': call 'malloc' cannot be matched by 'path' "
+                        "(it has neither a path nor a fd)");
+    expect_inline_error("rules = ({\n"
+                        "  name = \"x\";\n"
+                        "  calls = [\"read\"];\n"
+                        "  error = \"EIO\";\n"
+                        "  min_size = 10;\n"
+                        "  max_size = 5;\n"
+                        "});",
+                        "FAULTLINE_RULES:5: rule 'x': 'min_size' (10) must not exceed "
+                        "'max_size' (5)");
+    expect_inline_error("seed = 1;\n"
+                        "programs = [\n"
+                        "  \"ok\",\n"
+                        "  \"bin/bad\"];",
+                        "FAULTLINE_RULES:4: 'programs' entry 'bin/bad' has a '/': the globs "
+                        "match the executable's base name, such as \"nginx\"");
+    expect_inline_error("rules = ({\n"
+                        "  name = \"x\";\n"
+                        "  calls = [\"connect\"];\n"
+                        "  error = \"EIO\";\n"
+                        "\n"
+                        "  peer = \"10.0.0.1:70000\";\n"
+                        "});",
+                        "FAULTLINE_RULES:6: rule 'x': 'peer' has an invalid port: "
+                        "'10.0.0.1:70000' (write 1 to 65535, or no port for any)");
+}
+END_TEST
+
+/* Errors after something was allocated (a path, a unix peer, programs, a file's rules): the
+ * load frees all of it (valgrind proves it) and leaves the config zeroed. */
+START_TEST(errors_after_allocations_free_them)
+{
+    write_file(conf, "programs = [\"a\", \"b\"];\n"
+                     "rules = ({ name = \"a\"; calls = [\"read\"]; error = \"EIO\"; "
+                     "path = \"*.db\"; peer = \"unix:/run/*.sock\"; });\n");
+    expect_error(conf, "programs = [\"c\"];\n"
+                 "rules = ({ calls = [\"read\"]; path = \"/x\"; peer = \"unix:/y\"; eof = true; "
+                 "kill = \"KILL\"; });",
+                 "FAULTLINE_RULES:2: rule 'rule2': 'eof' and 'kill' exclude each other: "
+                 "delay combines with one of them, the others with nothing");
+    expect_inline_error("rules = ({ name = \"x\"; calls = [\"malloc\"]; error = \"ENOMEM\"; "
+                        "path = \"/p\"; peer = \"unix:/s\"; });",
+                        "FAULTLINE_RULES:1: rule 'x': call 'malloc' cannot be matched by 'path' "
+                        "(it has neither a path nor a fd)");
+    expect_inline_error("programs = [\"a\"];\nprograms2 = 1;",
+                        "FAULTLINE_RULES:2: unknown key 'programs2' (did you mean 'programs'?)");
+}
+END_TEST
+
 /* ---- durations ------------------------------------------------------------------------------- */
 
 static const struct { const char *text; uint64_t ns; } good_durations[] = {
@@ -939,6 +1742,7 @@ static Suite *config_suite(void)
     Suite *s = suite_create("config");
     TCase *read = tcase_create("read");
     TCase *msg = tcase_create("messages");
+    TCase *lang = tcase_create("language");
     TCase *names = tcase_create("names");
 
     tcase_add_checked_fixture(read, make_dir, remove_dir);
@@ -999,6 +1803,29 @@ static Suite *config_suite(void)
     tcase_add_test(msg, directory_rejected);
     tcase_add_loop_test(msg, wrong_type_or_value_rejected, 0, COUNT(bad_values));
     suite_add_tcase(s, msg);
+
+    tcase_add_checked_fixture(lang, make_dir, remove_dir);
+    tcase_add_test(lang, every_rule_key_read_into_its_field);
+    tcase_add_test(lang, new_keys_default_when_absent);
+    tcase_add_test(lang, delay_alone_is_the_delay_action);
+    tcase_add_loop_test(lang, peer_form_parsed, 0, COUNT(good_peers));
+    tcase_add_loop_test(lang, path_glob_stored_anchored_or_in_any_directory, 0,
+                        COUNT(good_paths));
+    tcase_add_test(lang, fd_kinds_read);
+    tcase_add_test(lang, sizes_read_and_may_be_equal_or_int64);
+    tcase_add_test(lang, triggers_read);
+    tcase_add_test(lang, partial_as_share_or_byte_count);
+    tcase_add_test(lang, flag_and_count_actions_read);
+    tcase_add_loop_test(lang, kill_takes_signal_with_or_without_sig, 0, COUNT(good_signals));
+    tcase_add_test(lang, class_keeps_only_calls_the_action_fits);
+    tcase_add_test(lang, class_keeps_only_calls_the_matchers_fit);
+    tcase_add_test(lang, dry_run_rule_default_is_the_global);
+    tcase_add_test(lang, inline_dry_run_and_programs_override_file);
+    tcase_add_loop_test(lang, bad_rule_rejected, 0, COUNT(bad_rules));
+    tcase_add_loop_test(lang, bad_global_rejected, 0, COUNT(bad_globals));
+    tcase_add_test(lang, language_messages_name_the_line_of_the_key);
+    tcase_add_test(lang, errors_after_allocations_free_them);
+    suite_add_tcase(s, lang);
 
     tcase_add_loop_test(names, duration_parses, 0, COUNT(good_durations));
     tcase_add_loop_test(names, duration_rejected, 0, COUNT(bad_durations));
