@@ -1,6 +1,7 @@
 /* Start-up, environment, fork and exit. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -65,6 +66,24 @@ static void drop_from_ld_preload(void)
 done:
     free(out);
     free(copy);
+}
+
+/* Whether this program is one the config's `programs` globs name (no globs: every program). */
+static bool program_wanted(const struct fl_config *cfg)
+{
+    if (!cfg->nprograms)
+        return true;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return false;
+    exe[n] = '\0';
+    const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+    for (size_t i = 0; i < cfg->nprograms; i++)
+        if (fnmatch(cfg->programs[i], base, 0) == 0 ||
+            fnmatch(cfg->programs[i], program_invocation_short_name, 0) == 0)
+            return true;
+    return false;
 }
 
 /* Parse FAULTLINE_SEED; false when it is not a non-negative integer. */
@@ -161,8 +180,11 @@ static void load(void)
     state.seed = seed;
     state.summary = cfg.summary;
     state.source = cfg.source ? strdup(cfg.source) : NULL;
+    bool wanted = program_wanted(&cfg);
     struct fl_ruleset *rs = fl_ruleset_new(&cfg, seed);
     size_t nrules = rs ? rs->nrules : 0;
+    for (size_t i = 0; rs && !wanted && i < nrules; i++)
+        rs->rules[i].armed = false; /* another program: every rule stays dormant */
     fl_config_free(&cfg);
     if (!rs) {
         refuse("out of memory loading the config");

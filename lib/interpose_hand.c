@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/close_range.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "action.h"
@@ -30,13 +31,14 @@ static mode_t open_mode(int flags, va_list ap)
     return __OPEN_NEEDS_MODE(flags) ? va_arg(ap, mode_t) : 0;
 }
 
-/* The slow path of the open family; dirfd is AT_FDCWD for open and open64. */
+/* The slow path of the open family (an armed rule, or fds being tracked); dirfd is AT_FDCWD
+ * for open and open64. */
 static int open_slow(enum fl_sym_id sym, enum fl_call_id call, int dirfd, const char *path,
                      int flags, mode_t mode)
 {
     struct fl_call_ctx c = {.m = {.call = call, .fd = -1, .path = path, .nonblock = -1},
                             .sym = sym, .dirfd = dirfd};
-    enum fl_step step = fl_begin(&c);
+    enum fl_step step = fl_call_armed(call) ? fl_begin(&c) : FL_PASS;
     if (step == FL_FAIL)
         return -1;
     int r;
@@ -46,6 +48,8 @@ static int open_slow(enum fl_sym_id sym, enum fl_call_id call, int dirfd, const 
     case FL_SYM_openat64: r = fl_real_openat64(dirfd, path, flags, mode); break;
     default: r = fl_real_open(path, flags, mode); break;
     }
+    if (__builtin_expect(fl_fd_tracking, 0) && r >= 0)
+        fl_fd_opened(r, dirfd, path);
     if (step == FL_RUN)
         fl_after(&c, r);
     return r;
@@ -58,7 +62,7 @@ FL_EXPORT int open(const char *path, int flags, ...)
     mode_t mode = open_mode(flags, ap);
     va_end(ap);
     FL_RESOLVE(open);
-    if (!ARMED(open))
+    if (!ARMED(open) && !fl_fd_tracking)
         return fl_real_open(path, flags, mode);
     return open_slow(FL_SYM_open, FL_CALL_open, AT_FDCWD, path, flags, mode);
 }
@@ -70,7 +74,7 @@ FL_EXPORT int open64(const char *path, int flags, ...)
     mode_t mode = open_mode(flags, ap);
     va_end(ap);
     FL_RESOLVE(open64);
-    if (!ARMED(open))
+    if (!ARMED(open) && !fl_fd_tracking)
         return fl_real_open64(path, flags, mode);
     return open_slow(FL_SYM_open64, FL_CALL_open, AT_FDCWD, path, flags, mode);
 }
@@ -82,7 +86,7 @@ FL_EXPORT int openat(int dirfd, const char *path, int flags, ...)
     mode_t mode = open_mode(flags, ap);
     va_end(ap);
     FL_RESOLVE(openat);
-    if (!ARMED(openat))
+    if (!ARMED(openat) && !fl_fd_tracking)
         return fl_real_openat(dirfd, path, flags, mode);
     return open_slow(FL_SYM_openat, FL_CALL_openat, dirfd, path, flags, mode);
 }
@@ -94,7 +98,7 @@ FL_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
     mode_t mode = open_mode(flags, ap);
     va_end(ap);
     FL_RESOLVE(openat64);
-    if (!ARMED(openat))
+    if (!ARMED(openat) && !fl_fd_tracking)
         return fl_real_openat64(dirfd, path, flags, mode);
     return open_slow(FL_SYM_openat64, FL_CALL_openat, dirfd, path, flags, mode);
 }
@@ -167,6 +171,147 @@ FL_EXPORT void closefrom(int lowfd)
             if (!fl_events_owns_fd(fd))
                 fl_real_close(fd);
     errno = saved;
+}
+
+/* ---- dup and fcntl(F_DUPFD): a duplicate is what its original was ------------------------ */
+
+static int (*fl_real_dup)(int fd);
+static int (*fl_real_dup2)(int fd, int fd2);
+static int (*fl_real_dup3)(int fd, int fd2, int flags);
+static int (*fl_real_fcntl)(int fd, int cmd, ...);
+static int (*fl_real_fcntl64)(int fd, int cmd, ...);
+
+static int duplicated(int fd, int r)
+{
+    if (__builtin_expect(fl_fd_tracking, 0) && r >= 0)
+        fl_fd_dup(fd, r);
+    return r;
+}
+
+FL_EXPORT int dup(int fd)
+{
+    FL_RESOLVE(dup);
+    return duplicated(fd, fl_real_dup(fd));
+}
+
+FL_EXPORT int dup2(int fd, int fd2)
+{
+    FL_RESOLVE(dup2);
+    return duplicated(fd, fl_real_dup2(fd, fd2));
+}
+
+FL_EXPORT int dup3(int fd, int fd2, int flags)
+{
+    FL_RESOLVE(dup3);
+    return duplicated(fd, fl_real_dup3(fd, fd2, flags));
+}
+
+/* fcntl's third argument is an int or a pointer: passed on as the word it arrived in. */
+static int fcntl_any(int (*real)(int, int, ...), int fd, int cmd, void *arg)
+{
+    int r = real(fd, cmd, arg);
+    return cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC ? duplicated(fd, r) : r;
+}
+
+FL_EXPORT int fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    FL_RESOLVE(fcntl);
+    return fcntl_any(fl_real_fcntl, fd, cmd, arg);
+}
+
+FL_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    FL_RESOLVE(fcntl64);
+    return fcntl_any(fl_real_fcntl64, fd, cmd, arg);
+}
+
+/* ---- connect and accept: the peer ------------------------------------------------------- */
+
+static int (*fl_real_connect)(int fd, const struct sockaddr *addr, socklen_t len);
+static int (*fl_real_accept)(int fd, struct sockaddr *addr, socklen_t *len);
+static int (*fl_real_accept4)(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+
+/* Remember the peer of a socket that connected, or is connecting (EINPROGRESS). */
+static void connected(int fd, int r, const struct sockaddr *addr, socklen_t len)
+{
+    if (__builtin_expect(fl_fd_tracking, 0) && (r == 0 || errno == EINPROGRESS)) {
+        int saved = errno;
+        fl_fd_peer_set(fd, addr, len);
+        errno = saved;
+    }
+}
+
+FL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    FL_RESOLVE(connect);
+    if (!ARMED(connect)) {
+        int r = fl_real_connect(fd, addr, len);
+        connected(fd, r, addr, len);
+        return r;
+    }
+    struct fl_call_ctx c = FL_CTX(connect, connect, fd, NULL, 0, NULL);
+    c.m.peer = addr; /* matched on where it is going */
+    enum fl_step step = fl_begin(&c);
+    if (step == FL_FAIL)
+        return -1;
+    int r = fl_real_connect(fd, addr, len);
+    connected(fd, r, addr, len);
+    if (step != FL_PASS)
+        fl_after(&c, r);
+    return r;
+}
+
+/* The accepted socket's peer: from the caller's buffer, or asked of the kernel. */
+static void accepted(int fd)
+{
+    if (__builtin_expect(fl_fd_tracking, 0) && fd >= 0) {
+        int saved = errno;
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+            fl_fd_peer_set(fd, (struct sockaddr *)&ss, len);
+        errno = saved;
+    }
+}
+
+static int accept_any(enum fl_sym_id sym, int fd, struct sockaddr *addr, socklen_t *len,
+                      int flags)
+{
+    struct fl_call_ctx c = {.m = {.call = FL_CALL_accept, .fd = fd, .nonblock = -1},
+                            .sym = sym, .dirfd = AT_FDCWD};
+    enum fl_step step = ARMED(accept) ? fl_begin(&c) : FL_PASS;
+    if (step == FL_FAIL)
+        return -1;
+    int r = sym == FL_SYM_accept ? fl_real_accept(fd, addr, len)
+                                 : fl_real_accept4(fd, addr, len, flags);
+    accepted(r);
+    if (step != FL_PASS)
+        fl_after(&c, r);
+    return r;
+}
+
+FL_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    FL_RESOLVE(accept);
+    if (!ARMED(accept) && !fl_fd_tracking)
+        return fl_real_accept(fd, addr, len);
+    return accept_any(FL_SYM_accept, fd, addr, len, 0);
+}
+
+FL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+    FL_RESOLVE(accept4);
+    if (!ARMED(accept) && !fl_fd_tracking)
+        return fl_real_accept4(fd, addr, len, flags);
+    return accept_any(FL_SYM_accept4, fd, addr, len, flags);
 }
 
 /* ---- the printf family: all of it runs on vfprintf or __vfprintf_chk ------------------------ */
@@ -541,6 +686,14 @@ void fl_resolve_hand(void)
     FL_RESOLVE(openat64);
     FL_RESOLVE(close);
     FL_RESOLVE(close_range);
+    FL_RESOLVE(connect);
+    FL_RESOLVE(accept);
+    FL_RESOLVE(accept4);
+    FL_RESOLVE(dup);
+    FL_RESOLVE(dup2);
+    FL_RESOLVE(dup3);
+    FL_RESOLVE(fcntl);
+    FL_RESOLVE(fcntl64);
     FL_RESOLVE(vfprintf);
     FL_RESOLVE(__vfprintf_chk);
     FL_RESOLVE(getaddrinfo);
