@@ -340,8 +340,9 @@ static int printf_any(enum fl_sym_id sym, FILE *stream, int flag, const char *fm
 {
     if (!ARMED(fprintf))
         return real_vfprintf(stream, flag, fmt, ap);
-    struct fl_call_ctx c = {.m = {.call = FL_CALL_fprintf, .fd = fl_stream_fd(stream)},
-                            .sym = sym, .stream = stream};
+    struct fl_call_ctx c = {.m = {.call = FL_CALL_fprintf, .fd = fl_stream_fd(stream),
+                                  .nonblock = -1},
+                            .sym = sym, .dirfd = AT_FDCWD, .stream = stream};
     enum fl_step step = fl_begin(&c);
     if (step == FL_FAIL)
         return -1;
@@ -428,7 +429,8 @@ static int (*fl_real_gethostbyaddr_r)(const void *addr, socklen_t len, int type,
 static enum fl_step dns_begin(struct fl_call_ctx *c, enum fl_sym_id sym, enum fl_call_id call,
                               const char *host)
 {
-    *c = (struct fl_call_ctx){.m = {.call = call, .fd = -1}, .sym = sym, .host = host};
+    *c = (struct fl_call_ctx){.m = {.call = call, .fd = -1, .nonblock = -1}, .sym = sym,
+                              .dirfd = AT_FDCWD, .host = host};
     return fl_begin(c);
 }
 

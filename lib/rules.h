@@ -38,7 +38,7 @@ struct fl_match {
     const char *path;                    /* absolute; NULL when unknown or none */
     const struct sockaddr *peer;         /* the socket's peer; NULL when unknown or none */
     enum fl_fd_kind kind;                /* FL_FD_ANY when unknown */
-    int nonblock;                        /* 1: O_NONBLOCK or MSG_DONTWAIT; 0: no; -1 unknown */
+    int nonblock;                        /* 1: O_NONBLOCK; 0: no; -1 unknown */
     size_t size;                         /* bytes asked or allocated */
     uint64_t now_ns;                     /* CLOCK_MONOTONIC, when a rule has a window */
 };
