@@ -36,6 +36,22 @@ static void fail(struct fl_call_ctx *c)
         c->stream->_flags |= _IO_ERR_SEEN;
 }
 
+/* Whether a transfer of n bytes on this fd may legally come back short: not on datagram or
+ * seqpacket sockets (all or nothing), not for pipe writes of at most PIPE_BUF (atomic). */
+static bool may_shorten(const struct fl_call_ctx *c, size_t n)
+{
+    enum fl_fd_kind kind = c->m.kind != FL_FD_ANY ? c->m.kind : fl_fd_kind_of(c->m.fd);
+    if (kind == FL_FD_SOCKET) {
+        int type = 0;
+        socklen_t len = sizeof type;
+        return getsockopt(c->m.fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+               type == SOCK_STREAM;
+    }
+    if (kind == FL_FD_PIPE && fl_calls[c->m.call].classes & FL_CLASS_WRITE)
+        return n > PIPE_BUF;
+    return true;
+}
+
 /* Fill in what the armed rules of this call look at and the wrapper could not know: the
  * absolute path, the peer, the kind of fd, whether it blocks, the time. Slow path only. */
 static void describe(struct fl_call_ctx *c)
@@ -50,6 +66,11 @@ static void describe(struct fl_call_ctx *c)
         m->peer = (const struct sockaddr *)&c->peerbuf;
     if (needs & FL_NEED_KIND && m->kind == FL_FD_ANY)
         m->kind = fl_fd_kind_of(m->fd);
+    m->peek = c->msg_flags & MSG_PEEK;
+    if (c->msg_flags & MSG_DONTWAIT)
+        m->nonblock = 1;
+    if (needs & FL_NEED_SHORT)
+        m->no_short = m->size <= 1 || !may_shorten(c, m->size);
     if (needs & FL_NEED_NONBLOCK && m->nonblock < 0) {
         int fl = m->fd >= 0 ? fcntl(m->fd, F_GETFL) : -1;
         m->nonblock = fl >= 0 && (fl & O_NONBLOCK);
@@ -61,14 +82,24 @@ static void describe(struct fl_call_ctx *c)
     }
 }
 
+/* Say where a fired fault lands, for the log: the fd's path, or else its peer. */
+static void locate(struct fl_call_ctx *c)
+{
+    struct fl_match *m = &c->m;
+    if (m->path || m->peer || m->fd < 0)
+        return;
+    m->path = fl_fd_path(m->fd, c->pathbuf, sizeof c->pathbuf);
+    if (!m->path && fl_fd_peer(m->fd, &c->peerbuf))
+        m->peer = (const struct sockaddr *)&c->peerbuf;
+}
+
 /* What a fired rule does before the real call; returns the wrapper's next step. */
 static enum fl_step apply_before(struct fl_call_ctx *c)
 {
     const struct fl_verdict *v = &c->v;
-    if (v->dry_run) {
-        fl_events_fault(c, 0);
-        return FL_PASS;
-    }
+    locate(c);
+    if (v->dry_run)
+        return FL_RUN; /* recorded after the call, with its real result; nothing injected */
     if (v->delay_ns)
         sleep_ns(v->delay_ns);
     switch (v->action) {
@@ -123,29 +154,10 @@ size_t fl_iov_len(const struct iovec *iov, size_t cnt)
 
 /* ---- the actions a wrapper applies around the real call (FL_ACT) ------------------------- */
 
-/* Whether a transfer of n bytes on this fd may legally come back short: not on datagram or
- * seqpacket sockets (all or nothing), not for pipe writes of at most PIPE_BUF (atomic). */
-static bool may_shorten(const struct fl_call_ctx *c, size_t n)
-{
-    enum fl_fd_kind kind = c->m.kind != FL_FD_ANY ? c->m.kind : fl_fd_kind_of(c->m.fd);
-    if (kind == FL_FD_SOCKET) {
-        int type = 0;
-        socklen_t len = sizeof type;
-        return getsockopt(c->m.fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
-               type == SOCK_STREAM;
-    }
-    if (kind == FL_FD_PIPE && fl_calls[c->m.call].classes & FL_CLASS_WRITE)
-        return n > PIPE_BUF;
-    return true;
-}
-
 size_t fl_partial_count(const struct fl_call_ctx *c, size_t n)
 {
     const struct fl_rule_spec *s = &c->v.rule->spec;
-    int saved = errno;
-    bool shorten = n > 1 && may_shorten(c, n);
-    errno = saved;
-    if (!shorten)
+    if (n <= 1)
         return n;
     size_t keep = s->partial_pct ? (size_t)((unsigned __int128)n * s->partial_pct / 100)
                                  : (s->partial_bytes < n ? (size_t)s->partial_bytes : n);

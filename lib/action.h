@@ -18,6 +18,7 @@ struct fl_call_ctx {
     struct fl_match m;
     enum fl_sym_id sym;
     int dirfd;                /* open family: what a relative path is relative to */
+    int msg_flags;            /* socket calls: their MSG_* flags */
     FILE *stream;             /* stdio calls: the stream, whose error flag a failure sets */
     const char *host;         /* resolver calls: the name or address asked about */
     struct fl_verdict v;
@@ -49,8 +50,8 @@ enum fl_step fl_begin(struct fl_call_ctx *c);
  * preserved. */
 void fl_after(struct fl_call_ctx *c, long result);
 
-/* PARTIAL: the byte count the real call gets instead of n (at least 1; n itself where a short
- * transfer would not be legal: datagram sockets, pipe writes of at most PIPE_BUF). */
+/* PARTIAL: the byte count the real call gets instead of n: the rule's share or byte count, at
+ * least 1. (Where a short transfer would not be legal the rule does not match at all.) */
 size_t fl_partial_count(const struct fl_call_ctx *c, size_t n);
 
 /* CORRUPT: flip the rule's number of distinct bits, chosen from the rule's stream, in the len

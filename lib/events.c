@@ -234,8 +234,11 @@ void fl_events_fault(const struct fl_call_ctx *c, long done)
     fl_jbuf_str(&b, "symbol", fl_syms[c->sym].name);
     if (c->m.fd >= 0)
         fl_jbuf_i64(&b, "fd", c->m.fd);
+    char peer[160];
     if (c->m.path)
         fl_jbuf_str(&b, "path", c->m.path);
+    else if (c->m.peer && fl_fmt_peer(c->m.peer, peer, sizeof peer))
+        fl_jbuf_str(&b, "peer", peer);
     if (c->host)
         fl_jbuf_str(&b, "host", c->host);
     fl_jbuf_str(&b, "action", fl_action_name(v->action));

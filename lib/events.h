@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "action.h"
 
@@ -31,6 +32,10 @@ void fl_jbuf_null(struct fl_jbuf *b, const char *key);
 /* Close the object and add a newline; returns the line's length. A member that did not fit
  * was left out whole; the line is always closed and valid JSON. */
 size_t fl_jbuf_end(struct fl_jbuf *b);
+
+/* A socket address as the config writes peers: "127.0.0.1:80", "[::1]:80", "unix:/path"
+ * ("unix:@name" for an abstract socket). NULL for other families. */
+const char *fl_fmt_peer(const struct sockaddr *sa, char *buf, size_t cap);
 
 /* Format an unsigned number into buf (at least 21 bytes); returns its length. */
 size_t fl_fmt_u64(char *buf, uint64_t v);

@@ -1,5 +1,7 @@
 /* JSON lines without printf or malloc: safe in any context the shim runs in. */
+#include <arpa/inet.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "events.h"
 
@@ -160,4 +162,46 @@ size_t fl_jbuf_end(struct fl_jbuf *b)
     b->p[b->len++] = '}';
     b->p[b->len++] = '\n';
     return b->len;
+}
+
+/* Append s to buf[*len] within cap (keeping room for the NUL); false when it does not fit. */
+static bool cat(char *buf, size_t *len, size_t cap, const char *s, size_t n)
+{
+    if (*len + n >= cap)
+        return false;
+    memcpy(buf + *len, s, n);
+    *len += n;
+    buf[*len] = '\0';
+    return true;
+}
+
+const char *fl_fmt_peer(const struct sockaddr *sa, char *buf, size_t cap)
+{
+    char addr[INET6_ADDRSTRLEN], port[8];
+    size_t len = 0;
+    bool ok = cap > 0;
+    if (ok)
+        buf[0] = '\0';
+    if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6) {
+        bool v6 = sa->sa_family == AF_INET6;
+        const void *a = v6 ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                           : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+        uint16_t p = ntohs(v6 ? ((const struct sockaddr_in6 *)sa)->sin6_port
+                              : ((const struct sockaddr_in *)sa)->sin_port);
+        inet_ntop(sa->sa_family, a, addr, sizeof addr);
+        ok = ok && (!v6 || cat(buf, &len, cap, "[", 1)) &&
+             cat(buf, &len, cap, addr, strlen(addr)) && (!v6 || cat(buf, &len, cap, "]", 1)) &&
+             cat(buf, &len, cap, ":", 1) && cat(buf, &len, cap, port, fl_fmt_u64(port, p));
+    } else if (sa->sa_family == AF_UNIX) {
+        const char *path = ((const struct sockaddr_un *)sa)->sun_path;
+        size_t max = sizeof((const struct sockaddr_un *)sa)->sun_path;
+        bool abstract = path[0] == '\0'; /* the name after the NUL, shown with '@' as ss(8) */
+        if (abstract && path[1] == '\0')
+            return NULL; /* unnamed (socketpair): nothing to say */
+        ok = ok && cat(buf, &len, cap, abstract ? "unix:@" : "unix:", abstract ? 6 : 5) &&
+             cat(buf, &len, cap, path + abstract, strnlen(path + abstract, max - abstract));
+    } else {
+        ok = false;
+    }
+    return ok ? buf : NULL;
 }

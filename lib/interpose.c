@@ -70,11 +70,12 @@
  * array keeps at most this many entries (a shorter transfer is as legal as any). */
 #define FL_IOV_SHORT 64
 
-#define FL_SYM_READ(sym, call, params, args, fd, buf, n)                                    \
+#define FL_SYM_READ(sym, call, params, args, fd, buf, n, flags)                                    \
     ssize_t (*fl_real_##sym) params;                                                        \
     __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                     \
     {                                                                                       \
         struct fl_call_ctx c_ = FL_CTX(sym, call, fd, NULL, n, NULL);                       \
+        c_.msg_flags = (flags);                                                             \
         enum fl_step step_ = fl_begin(&c_);                                                 \
         if (step_ == FL_PASS)                                                               \
             return fl_real_##sym args;                                                      \
@@ -102,11 +103,12 @@
         return fl_real_##sym args;                                                          \
     }
 
-#define FL_SYM_WRITE(sym, call, params, args, fd, buf, n)                                   \
+#define FL_SYM_WRITE(sym, call, params, args, fd, buf, n, flags)                                   \
     ssize_t (*fl_real_##sym) params;                                                        \
     __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                     \
     {                                                                                       \
         struct fl_call_ctx c_ = FL_CTX(sym, call, fd, NULL, n, NULL);                       \
+        c_.msg_flags = (flags);                                                             \
         enum fl_step step_ = fl_begin(&c_);                                                 \
         if (step_ == FL_PASS)                                                               \
             return fl_real_##sym args;                                                      \
@@ -219,11 +221,12 @@
         return fl_real_##sym args;                                                          \
     }
 
-#define FL_SYM_RECVMSG(sym, call, params, args, fd, msg)                                    \
+#define FL_SYM_RECVMSG(sym, call, params, args, fd, msg, flags)                                    \
     ssize_t (*fl_real_##sym) params;                                                        \
     __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                     \
     {                                                                                       \
         struct fl_call_ctx c_ = FL_CTX(sym, call, fd, NULL, fl_iov_len(msg->msg_iov, msg->msg_iovlen), NULL);\
+        c_.msg_flags = (flags);                                                             \
         enum fl_step step_ = fl_begin(&c_);                                                 \
         if (step_ == FL_PASS)                                                               \
             return fl_real_##sym args;                                                      \
@@ -266,11 +269,12 @@
         return fl_real_##sym args;                                                          \
     }
 
-#define FL_SYM_SENDMSG(sym, call, params, args, fd, msg)                                    \
+#define FL_SYM_SENDMSG(sym, call, params, args, fd, msg, flags)                                    \
     ssize_t (*fl_real_##sym) params;                                                        \
     __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                     \
     {                                                                                       \
         struct fl_call_ctx c_ = FL_CTX(sym, call, fd, NULL, fl_iov_len(msg->msg_iov, msg->msg_iovlen), NULL);\
+        c_.msg_flags = (flags);                                                             \
         enum fl_step step_ = fl_begin(&c_);                                                 \
         if (step_ == FL_PASS)                                                               \
             return fl_real_##sym args;                                                      \

@@ -118,7 +118,9 @@ static unsigned rule_needs(const struct fl_rule_spec *s, enum fl_call_id call)
     if (s->fd_kind != FL_FD_ANY)
         n |= FL_NEED_KIND;
     if (s->action == FL_ACT_ERROR && s->error == EAGAIN)
-        n |= FL_NEED_NONBLOCK;
+        n |= FL_NEED_NONBLOCK | FL_NEED_KIND;
+    if (s->action == FL_ACT_PARTIAL)
+        n |= FL_NEED_SHORT;
     if (s->action == FL_ACT_ERROR && s->error == EINTR)
         n |= FL_NEED_KIND;
     if (s->start_ns || s->duration_ns)
@@ -256,8 +258,14 @@ static bool conditions_hold(const struct fl_rule_spec *s, const struct fl_match 
         return false;
     if (m->size < s->min_size || (s->max_size && m->size > s->max_size))
         return false;
-    if (s->action == FL_ACT_ERROR && s->error == EAGAIN && m->nonblock != 1)
-        return false; /* a fake EAGAIN on a blocking fd is a fault no kernel makes */
+    if (s->action == FL_ACT_ERROR && s->error == EAGAIN &&
+        (m->nonblock != 1 || m->kind == FL_FD_FILE))
+        return false; /* EAGAIN on a blocking fd, or a regular file: no kernel does that */
+    if (m->peek && (s->action == FL_ACT_PARTIAL || s->action == FL_ACT_EOF ||
+                    s->action == FL_ACT_CORRUPT))
+        return false; /* a peek leaves the bytes queued: the next read would undo the fault */
+    if (s->action == FL_ACT_PARTIAL && m->no_short)
+        return false; /* datagrams and small pipe writes are all or nothing */
     if (s->action == FL_ACT_ERROR && s->error == EINTR && !interruptible(m))
         return false;
     return true;

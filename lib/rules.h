@@ -38,7 +38,9 @@ struct fl_match {
     const char *path;                    /* absolute; NULL when unknown or none */
     const struct sockaddr *peer;         /* the socket's peer; NULL when unknown or none */
     enum fl_fd_kind kind;                /* FL_FD_ANY when unknown */
-    int nonblock;                        /* 1: O_NONBLOCK; 0: no; -1 unknown */
+    int nonblock;                        /* 1: O_NONBLOCK or MSG_DONTWAIT; 0: no; -1 unknown */
+    bool peek;                           /* MSG_PEEK: the bytes stay queued */
+    bool no_short;                       /* a short transfer would not be legal here */
     size_t size;                         /* bytes asked or allocated */
     uint64_t now_ns;                     /* CLOCK_MONOTONIC, when a rule has a window */
 };
@@ -50,6 +52,7 @@ enum {
     FL_NEED_KIND = 1u << 2,
     FL_NEED_NONBLOCK = 1u << 3,
     FL_NEED_TIME = 1u << 4,
+    FL_NEED_SHORT = 1u << 5,
 };
 
 /* What the rules decided for one call. */

@@ -1,6 +1,8 @@
 /* The event log's JSON line builder (lib/events_fmt.c): exact output, escaping, numbers, and
  * truncation that keeps the line valid JSON. DESIGN.md, "Events and summary". */
+#include <arpa/inet.h>
 #include <check.h>
+#include <sys/un.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,6 +252,27 @@ START_TEST(string_replaces_bytes_that_are_not_utf8)
     fl_jbuf_str(&l.b, "path", "/tmp/\xff\xfe.db \xc3 \xc0\xaf \xed\xa0\x80 ok\xc3\xa9");
     ck_assert_str_eq(line_end(&l), "{\"path\":\"/tmp/\\ufffd\\ufffd.db \\ufffd \\ufffd\\ufffd "
                                    "\\ufffd\\ufffd\\ufffd ok\xc3\xa9\"}\n");
+}
+END_TEST
+
+START_TEST(peers_are_written_as_the_config_writes_them)
+{
+    char buf[160];
+    struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(5432)};
+    inet_pton(AF_INET, "127.0.0.1", &in.sin_addr);
+    ck_assert_str_eq(fl_fmt_peer((struct sockaddr *)&in, buf, sizeof buf), "127.0.0.1:5432");
+    struct sockaddr_in6 in6 = {.sin6_family = AF_INET6, .sin6_port = htons(80)};
+    inet_pton(AF_INET6, "::1", &in6.sin6_addr);
+    ck_assert_str_eq(fl_fmt_peer((struct sockaddr *)&in6, buf, sizeof buf), "[::1]:80");
+    struct sockaddr_un un = {.sun_family = AF_UNIX, .sun_path = "/run/x.sock"};
+    ck_assert_str_eq(fl_fmt_peer((struct sockaddr *)&un, buf, sizeof buf), "unix:/run/x.sock");
+    struct sockaddr_un ab = {.sun_family = AF_UNIX, .sun_path = "\0hidden"};
+    ck_assert_str_eq(fl_fmt_peer((struct sockaddr *)&ab, buf, sizeof buf), "unix:@hidden");
+    ck_assert_ptr_null(fl_fmt_peer((struct sockaddr *)&in, buf, 8)); /* does not fit */
+    struct sockaddr_un unnamed = {.sun_family = AF_UNIX};
+    ck_assert_ptr_null(fl_fmt_peer((struct sockaddr *)&unnamed, buf, sizeof buf));
+    struct sockaddr other = {.sa_family = AF_PACKET};
+    ck_assert_ptr_null(fl_fmt_peer(&other, buf, sizeof buf));
 }
 END_TEST
 
@@ -534,6 +557,7 @@ static Suite *events_suite(void)
     tcase_add_test(exact, string_escapes_control_characters);
     tcase_add_test(exact, string_keeps_utf8_as_is);
     tcase_add_test(exact, string_replaces_bytes_that_are_not_utf8);
+    tcase_add_test(exact, peers_are_written_as_the_config_writes_them);
     tcase_add_test(exact, null_string_value_writes_null);
     tcase_add_test(exact, booleans_are_true_and_false);
     tcase_add_test(exact, signed_integers_cover_negative_and_extremes);

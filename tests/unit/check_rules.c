@@ -781,6 +781,29 @@ START_TEST(eagain_is_injected_only_on_nonblocking_calls)
     m.nonblock = 1;
     ck_assert(decide_m(rs, m));
     ck_assert_uint_eq(rs->rules[0].matched, 1);
+    m.kind = FL_FD_FILE; /* O_NONBLOCK means nothing to a regular file: never EAGAIN */
+    ck_assert(!decide_m(rs, m));
+    ck_assert_uint_eq(rs->rules[0].matched, 1);
+    fl_ruleset_free(rs);
+}
+END_TEST
+
+START_TEST(partial_matches_only_where_a_short_transfer_is_legal)
+{
+    struct fl_rule_spec s = spec("short", FL_CALL_recv, 1.0);
+    s.action = FL_ACT_PARTIAL;
+    s.partial_pct = 50;
+    struct fl_ruleset *rs = build1(1, s);
+    struct fl_match m = {.call = FL_CALL_recv, .fd = 4, .size = 100, .kind = FL_FD_SOCKET};
+    m.no_short = true; /* a datagram, or a pipe write of at most PIPE_BUF */
+    ck_assert(!decide_m(rs, m));
+    m.no_short = false;
+    m.peek = true; /* MSG_PEEK: the bytes stay queued for the next read */
+    ck_assert(!decide_m(rs, m));
+    ck_assert_uint_eq(rs->rules[0].matched, 0); /* neither counts: times is not spent */
+    m.peek = false;
+    ck_assert(decide_m(rs, m));
+    ck_assert_uint_eq(rs->rules[0].matched, 1);
     fl_ruleset_free(rs);
 }
 END_TEST
@@ -1092,7 +1115,7 @@ START_TEST(publish_records_what_armed_rules_look_at)
     }
     ck_assert_uint_eq(fl_rules_needs(FL_CALL_read), FL_NEED_KIND);
     ck_assert_uint_eq(fl_rules_needs(FL_CALL_connect), FL_NEED_PEER);
-    ck_assert_uint_eq(fl_rules_needs(FL_CALL_recv), FL_NEED_NONBLOCK);
+    ck_assert_uint_eq(fl_rules_needs(FL_CALL_recv), FL_NEED_NONBLOCK | FL_NEED_KIND);
     ck_assert_uint_eq(fl_rules_needs(FL_CALL_write), FL_NEED_TIME);
     ck_assert_uint_eq(fl_rules_needs(FL_CALL_open), 0);
     ck_assert_uint_eq(fl_fd_tracking, 1);
@@ -1152,6 +1175,7 @@ static Suite *rules_suite(void)
     tcase_add_test(cond, size_bounds_select_the_calls_that_match);
     tcase_add_test(cond, fd_kind_condition_needs_that_kind);
     tcase_add_test(cond, eagain_is_injected_only_on_nonblocking_calls);
+    tcase_add_test(cond, partial_matches_only_where_a_short_transfer_is_legal);
     tcase_add_test(cond, eintr_is_injected_only_where_a_call_blocks_interruptibly);
     tcase_add_test(cond, peer_condition_matches_network_and_port);
     tcase_add_test(cond, peer_condition_matches_a_partial_prefix_byte);
