@@ -4,7 +4,8 @@
 #include "calls.h"
 
 const struct fl_call_info fl_calls[FL_CALL_COUNT] = {
-#define FL_CALL(name, classes, actions, errors) [FL_CALL_##name] = {#name, classes, actions, errors},
+#define FL_CALL(name, classes, actions, errors)                                                 \
+    [FL_CALL_##name] = {#name, classes, actions, errors},
 #include "calls.def"
 };
 

@@ -267,7 +267,8 @@ static void summary_row(const struct fl_rule *r, void *arg)
     int len = snprintf(line, sizeof line, "  %-24s %-8s %10llu %10llu  %s\n", r->spec.name,
                        r->armed ? "armed" : "dormant", (unsigned long long)r->matched,
                        (unsigned long long)r->injected, n ? acts : "-");
-    write_all(*(int *)arg, line, len > 0 ? ((size_t)len < sizeof line ? (size_t)len : sizeof line - 1) : 0);
+    size_t n_line = len <= 0 ? 0 : (size_t)len < sizeof line ? (size_t)len : sizeof line - 1;
+    write_all(*(int *)arg, line, n_line);
 }
 
 void fl_events_summary(void)

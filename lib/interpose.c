@@ -25,6 +25,7 @@
 #undef fwrite_unlocked
 
 #include "action.h"
+#include "fdtable.h"
 #include "interpose.h"
 #include "real.h"
 
@@ -34,35 +35,35 @@
 /* The slow path of one wrapper, out of line so that the fast path needs no stack frame. `fail`
  * is the call's failure value; fd, path, size and stream describe the call to the rules and the
  * log. */
-#define FL_SLOW(sym, call, ret, fail, params, args, fd, path, size, stream)                 \
-    __attribute__((noinline, cold)) static ret fl_slow_##sym params                         \
-    {                                                                                       \
-        struct fl_call_ctx c_ = FL_CTX(sym, call, fd, path, size, stream);                  \
-        enum fl_step step_ = fl_begin(&c_);                                                 \
-        if (step_ == FL_PASS)                                                               \
-            return fl_real_##sym args;                                                      \
-        if (step_ == FL_FAIL)                                                               \
-            return fail;                                                                    \
-        if (step_ == FL_ACT && c_.v.action == FL_ACT_DROP) { /* a sync that syncs nothing */\
-            fl_after(&c_, 0);                                                               \
-            return 0;                                                                       \
-        }                                                                                   \
-        ret r_ = fl_real_##sym args;                                                        \
-        fl_after(&c_, FL_RESULT(r_));                                                       \
-        return r_;                                                                          \
+#define FL_SLOW(sym, call, ret, fail, params, args, fd, path, size, stream)                    \
+    __attribute__((noinline, cold)) static ret fl_slow_##sym params                            \
+    {                                                                                          \
+        struct fl_call_ctx c_ = FL_CTX(sym, call, fd, path, size, stream);                     \
+        enum fl_step step_ = fl_begin(&c_);                                                    \
+        if (step_ == FL_PASS)                                                                  \
+            return fl_real_##sym args;                                                         \
+        if (step_ == FL_FAIL)                                                                  \
+            return fail;                                                                       \
+        if (step_ == FL_ACT && c_.v.action == FL_ACT_DROP) { /* a sync that syncs nothing */   \
+            fl_after(&c_, 0);                                                                  \
+            return 0;                                                                          \
+        }                                                                                      \
+        ret r_ = fl_real_##sym args;                                                           \
+        fl_after(&c_, FL_RESULT(r_));                                                          \
+        return r_;                                                                             \
     }
 
 /* One wrapper: the real-function pointer, the slow path, and the exported fast path. */
-#define FL_WRAP(sym, call, ret, fail, params, args, fd, path, size, stream)                 \
-    ret (*fl_real_##sym) params;                                                            \
-    FL_SLOW(sym, call, ret, fail, params, args, fd, path, size, stream)                     \
-    FL_EXPORT ret sym params;                                                               \
-    FL_EXPORT ret sym params                                                                \
-    {                                                                                       \
-        FL_RESOLVE(sym);                                                                    \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                             \
-            return fl_slow_##sym args;                                                      \
-        return fl_real_##sym args;                                                          \
+#define FL_WRAP(sym, call, ret, fail, params, args, fd, path, size, stream)                    \
+    ret (*fl_real_##sym) params;                                                               \
+    FL_SLOW(sym, call, ret, fail, params, args, fd, path, size, stream)                        \
+    FL_EXPORT ret sym params;                                                                  \
+    FL_EXPORT ret sym params                                                                   \
+    {                                                                                          \
+        FL_RESOLVE(sym);                                                                       \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
+            return fl_slow_##sym args;                                                         \
+        return fl_real_##sym args;                                                             \
     }
 
 #define FL_SYM_HAND(sym, call)
@@ -70,303 +71,333 @@
  * array keeps at most this many entries (a shorter transfer is as legal as any). */
 #define FL_IOV_SHORT 64
 
-#define FL_SYM_READ(sym, call, params, args, fd, buf, n, flags)                                    \
-    ssize_t (*fl_real_##sym) params;                                                        \
-    __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                     \
-    {                                                                                       \
-        struct fl_call_ctx c_ = FL_CTX(sym, call, fd, NULL, n, NULL);                       \
-        c_.msg_flags = (flags);                                                             \
-        enum fl_step step_ = fl_begin(&c_);                                                 \
-        if (step_ == FL_PASS)                                                               \
-            return fl_real_##sym args;                                                      \
-        if (step_ == FL_FAIL)                                                               \
-            return -1;                                                                      \
-        enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                 \
-        if (act_ == FL_ACT_EOF) {                                                           \
-            fl_after(&c_, 0);                                                               \
-            return 0;                                                                       \
-        }                                                                                   \
-        if (act_ == FL_ACT_PARTIAL)                                                         \
-            n = fl_partial_count(&c_, n);                                                   \
-        ssize_t r_ = fl_real_##sym args;                                                    \
-        if (act_ == FL_ACT_CORRUPT && r_ > 0)                                               \
-            fl_corrupt(&c_, buf, (size_t)r_);                                               \
-        fl_after(&c_, r_);                                                                  \
-        return r_;                                                                          \
-    }                                                                                       \
-    FL_EXPORT ssize_t sym params;                                                           \
-    FL_EXPORT ssize_t sym params                                                            \
-    {                                                                                       \
-        FL_RESOLVE(sym);                                                                    \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                             \
-            return fl_slow_##sym args;                                                      \
-        return fl_real_##sym args;                                                          \
+#define FL_SYM_READ(sym, call, params, args, fd, buf, n, flags)                                \
+    ssize_t (*fl_real_##sym) params;                                                           \
+    __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                        \
+    {                                                                                          \
+        struct fl_call_ctx c_ = FL_CTX(sym, call, fd, NULL, n, NULL);                          \
+        c_.msg_flags = (flags);                                                                \
+        enum fl_step step_ = fl_begin(&c_);                                                    \
+        if (step_ == FL_PASS)                                                                  \
+            return fl_real_##sym args;                                                         \
+        if (step_ == FL_FAIL)                                                                  \
+            return -1;                                                                         \
+        enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
+        if (act_ == FL_ACT_EOF) {                                                              \
+            fl_after(&c_, 0);                                                                  \
+            return 0;                                                                          \
+        }                                                                                      \
+        if (act_ == FL_ACT_PARTIAL)                                                            \
+            n = fl_partial_count(&c_, n);                                                      \
+        ssize_t r_ = fl_real_##sym args;                                                       \
+        if (act_ == FL_ACT_CORRUPT && r_ > 0)                                                  \
+            fl_corrupt(&c_, buf, (size_t)r_);                                                  \
+        fl_after(&c_, r_);                                                                     \
+        return r_;                                                                             \
+    }                                                                                          \
+    FL_EXPORT ssize_t sym params;                                                              \
+    FL_EXPORT ssize_t sym params                                                               \
+    {                                                                                          \
+        FL_RESOLVE(sym);                                                                       \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
+            return fl_slow_##sym args;                                                         \
+        return fl_real_##sym args;                                                             \
     }
 
-#define FL_SYM_WRITE(sym, call, params, args, fd, buf, n, flags)                                   \
-    ssize_t (*fl_real_##sym) params;                                                        \
-    __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                     \
-    {                                                                                       \
-        struct fl_call_ctx c_ = FL_CTX(sym, call, fd, NULL, n, NULL);                       \
-        c_.msg_flags = (flags);                                                             \
-        enum fl_step step_ = fl_begin(&c_);                                                 \
-        if (step_ == FL_PASS)                                                               \
-            return fl_real_##sym args;                                                      \
-        if (step_ == FL_FAIL)                                                               \
-            return -1;                                                                      \
-        enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                 \
-        void *copy_ = NULL;                                                                 \
-        if (act_ == FL_ACT_DROP) { /* a lost write: success, and nothing written */         \
-            fl_after(&c_, (long)n);                                                         \
-            return (ssize_t)n;                                                              \
-        }                                                                                   \
-        if (act_ == FL_ACT_PARTIAL)                                                         \
-            n = fl_partial_count(&c_, n);                                                   \
-        if (act_ == FL_ACT_CORRUPT && (copy_ = fl_corrupt_copy(&c_, buf, n)))               \
-            buf = copy_;                                                                    \
-        ssize_t r_ = fl_real_##sym args;                                                    \
-        fl_release(copy_);                                                                  \
-        fl_after(&c_, r_);                                                                  \
-        return r_;                                                                          \
-    }                                                                                       \
-    FL_EXPORT ssize_t sym params;                                                           \
-    FL_EXPORT ssize_t sym params                                                            \
-    {                                                                                       \
-        FL_RESOLVE(sym);                                                                    \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                             \
-            return fl_slow_##sym args;                                                      \
-        return fl_real_##sym args;                                                          \
+#define FL_SYM_WRITE(sym, call, params, args, fd, buf, n, flags)                               \
+    ssize_t (*fl_real_##sym) params;                                                           \
+    __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                        \
+    {                                                                                          \
+        struct fl_call_ctx c_ = FL_CTX(sym, call, fd, NULL, n, NULL);                          \
+        c_.msg_flags = (flags);                                                                \
+        enum fl_step step_ = fl_begin(&c_);                                                    \
+        if (step_ == FL_PASS)                                                                  \
+            return fl_real_##sym args;                                                         \
+        if (step_ == FL_FAIL)                                                                  \
+            return -1;                                                                         \
+        enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
+        void *copy_ = NULL;                                                                    \
+        if (act_ == FL_ACT_DROP) { /* a lost write: success, and nothing written */            \
+            fl_after(&c_, (long)n);                                                            \
+            return (ssize_t)n;                                                                 \
+        }                                                                                      \
+        if (act_ == FL_ACT_PARTIAL)                                                            \
+            n = fl_partial_count(&c_, n);                                                      \
+        if (act_ == FL_ACT_CORRUPT && (copy_ = fl_corrupt_copy(&c_, buf, n)))                  \
+            buf = copy_;                                                                       \
+        ssize_t r_ = fl_real_##sym args;                                                       \
+        fl_release(copy_);                                                                     \
+        fl_after(&c_, r_);                                                                     \
+        return r_;                                                                             \
+    }                                                                                          \
+    FL_EXPORT ssize_t sym params;                                                              \
+    FL_EXPORT ssize_t sym params                                                               \
+    {                                                                                          \
+        FL_RESOLVE(sym);                                                                       \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
+            return fl_slow_##sym args;                                                         \
+        return fl_real_##sym args;                                                             \
     }
 
-#define FL_SYM_READV(sym, call, params, args, fd, iov, cnt)                                 \
-    ssize_t (*fl_real_##sym) params;                                                        \
-    __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                     \
-    {                                                                                       \
-        struct fl_call_ctx c_ = FL_CTX(sym, call, fd, NULL, fl_iov_len(iov, (size_t)cnt), NULL);\
-        enum fl_step step_ = fl_begin(&c_);                                                 \
-        if (step_ == FL_PASS)                                                               \
-            return fl_real_##sym args;                                                      \
-        if (step_ == FL_FAIL)                                                               \
-            return -1;                                                                      \
-        enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                 \
-        struct iovec short_[FL_IOV_SHORT];                                                  \
-        const struct iovec *orig_ = iov;                                                    \
-        if (act_ == FL_ACT_EOF) {                                                           \
-            fl_after(&c_, 0);                                                               \
-            return 0;                                                                       \
-        }                                                                                   \
-        if (act_ == FL_ACT_PARTIAL) {                                                       \
-            size_t keep_ = fl_partial_count(&c_, c_.m.size);                                \
-            if (keep_ < c_.m.size) {                                                        \
-                cnt = (int)fl_iov_shorten(iov, (size_t)cnt, keep_, short_, FL_IOV_SHORT);   \
-                iov = short_;                                                               \
-            }                                                                               \
-        }                                                                                   \
-        ssize_t r_ = fl_real_##sym args;                                                    \
-        if (act_ == FL_ACT_CORRUPT && r_ > 0)                                               \
-            fl_corrupt_iov(&c_, orig_, (size_t)r_);                                         \
-        fl_after(&c_, r_);                                                                  \
-        return r_;                                                                          \
-    }                                                                                       \
-    FL_EXPORT ssize_t sym params;                                                           \
-    FL_EXPORT ssize_t sym params                                                            \
-    {                                                                                       \
-        FL_RESOLVE(sym);                                                                    \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                             \
-            return fl_slow_##sym args;                                                      \
-        return fl_real_##sym args;                                                          \
+#define FL_SYM_READV(sym, call, params, args, fd, iov, cnt)                                    \
+    ssize_t (*fl_real_##sym) params;                                                           \
+    __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                        \
+    {                                                                                          \
+        struct fl_call_ctx c_ = FL_CTX(sym, call, fd, NULL, fl_iov_len(iov, (size_t)cnt), NULL); \
+        enum fl_step step_ = fl_begin(&c_);                                                    \
+        if (step_ == FL_PASS)                                                                  \
+            return fl_real_##sym args;                                                         \
+        if (step_ == FL_FAIL)                                                                  \
+            return -1;                                                                         \
+        enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
+        struct iovec short_[FL_IOV_SHORT];                                                     \
+        const struct iovec *orig_ = iov;                                                       \
+        if (act_ == FL_ACT_EOF) {                                                              \
+            fl_after(&c_, 0);                                                                  \
+            return 0;                                                                          \
+        }                                                                                      \
+        if (act_ == FL_ACT_PARTIAL) {                                                          \
+            size_t keep_ = fl_partial_count(&c_, c_.m.size);                                   \
+            if (keep_ < c_.m.size) {                                                           \
+                cnt = (int)fl_iov_shorten(iov, (size_t)cnt, keep_, short_, FL_IOV_SHORT);      \
+                iov = short_;                                                                  \
+            }                                                                                  \
+        }                                                                                      \
+        ssize_t r_ = fl_real_##sym args;                                                       \
+        if (act_ == FL_ACT_CORRUPT && r_ > 0)                                                  \
+            fl_corrupt_iov(&c_, orig_, (size_t)r_);                                            \
+        fl_after(&c_, r_);                                                                     \
+        return r_;                                                                             \
+    }                                                                                          \
+    FL_EXPORT ssize_t sym params;                                                              \
+    FL_EXPORT ssize_t sym params                                                               \
+    {                                                                                          \
+        FL_RESOLVE(sym);                                                                       \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
+            return fl_slow_##sym args;                                                         \
+        return fl_real_##sym args;                                                             \
     }
 
-#define FL_SYM_WRITEV(sym, call, params, args, fd, iov, cnt)                                \
-    ssize_t (*fl_real_##sym) params;                                                        \
-    __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                     \
-    {                                                                                       \
-        struct fl_call_ctx c_ = FL_CTX(sym, call, fd, NULL, fl_iov_len(iov, (size_t)cnt), NULL);\
-        enum fl_step step_ = fl_begin(&c_);                                                 \
-        if (step_ == FL_PASS)                                                               \
-            return fl_real_##sym args;                                                      \
-        if (step_ == FL_FAIL)                                                               \
-            return -1;                                                                      \
-        enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                 \
-        struct iovec short_[FL_IOV_SHORT];                                                  \
-        void *flat_ = NULL;                                                                 \
-        if (act_ == FL_ACT_DROP) {                                                          \
-            fl_after(&c_, (long)c_.m.size);                                                 \
-            return (ssize_t)c_.m.size;                                                      \
-        }                                                                                   \
-        if (act_ == FL_ACT_PARTIAL) {                                                       \
-            size_t keep_ = fl_partial_count(&c_, c_.m.size);                                \
-            if (keep_ < c_.m.size) {                                                        \
-                cnt = (int)fl_iov_shorten(iov, (size_t)cnt, keep_, short_, FL_IOV_SHORT);   \
-                iov = short_;                                                               \
-            }                                                                               \
-        }                                                                                   \
-        if (act_ == FL_ACT_CORRUPT && (flat_ = fl_flatten(iov, (size_t)cnt, c_.m.size))) {  \
-            fl_corrupt(&c_, flat_, c_.m.size);                                              \
-            short_[0] = (struct iovec){flat_, c_.m.size};                                   \
-            iov = short_;                                                                   \
-            cnt = 1;                                                                        \
-        }                                                                                   \
-        ssize_t r_ = fl_real_##sym args;                                                    \
-        fl_release(flat_);                                                                  \
-        fl_after(&c_, r_);                                                                  \
-        return r_;                                                                          \
-    }                                                                                       \
-    FL_EXPORT ssize_t sym params;                                                           \
-    FL_EXPORT ssize_t sym params                                                            \
-    {                                                                                       \
-        FL_RESOLVE(sym);                                                                    \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                             \
-            return fl_slow_##sym args;                                                      \
-        return fl_real_##sym args;                                                          \
+#define FL_SYM_WRITEV(sym, call, params, args, fd, iov, cnt)                                   \
+    ssize_t (*fl_real_##sym) params;                                                           \
+    __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                        \
+    {                                                                                          \
+        struct fl_call_ctx c_ = FL_CTX(sym, call, fd, NULL, fl_iov_len(iov, (size_t)cnt), NULL); \
+        enum fl_step step_ = fl_begin(&c_);                                                    \
+        if (step_ == FL_PASS)                                                                  \
+            return fl_real_##sym args;                                                         \
+        if (step_ == FL_FAIL)                                                                  \
+            return -1;                                                                         \
+        enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
+        struct iovec short_[FL_IOV_SHORT];                                                     \
+        void *flat_ = NULL;                                                                    \
+        if (act_ == FL_ACT_DROP) {                                                             \
+            fl_after(&c_, (long)c_.m.size);                                                    \
+            return (ssize_t)c_.m.size;                                                         \
+        }                                                                                      \
+        if (act_ == FL_ACT_PARTIAL) {                                                          \
+            size_t keep_ = fl_partial_count(&c_, c_.m.size);                                   \
+            if (keep_ < c_.m.size) {                                                           \
+                cnt = (int)fl_iov_shorten(iov, (size_t)cnt, keep_, short_, FL_IOV_SHORT);      \
+                iov = short_;                                                                  \
+            }                                                                                  \
+        }                                                                                      \
+        if (act_ == FL_ACT_CORRUPT && (flat_ = fl_flatten(iov, (size_t)cnt, c_.m.size))) {     \
+            fl_corrupt(&c_, flat_, c_.m.size);                                                 \
+            short_[0] = (struct iovec){flat_, c_.m.size};                                      \
+            iov = short_;                                                                      \
+            cnt = 1;                                                                           \
+        }                                                                                      \
+        ssize_t r_ = fl_real_##sym args;                                                       \
+        fl_release(flat_);                                                                     \
+        fl_after(&c_, r_);                                                                     \
+        return r_;                                                                             \
+    }                                                                                          \
+    FL_EXPORT ssize_t sym params;                                                              \
+    FL_EXPORT ssize_t sym params                                                               \
+    {                                                                                          \
+        FL_RESOLVE(sym);                                                                       \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
+            return fl_slow_##sym args;                                                         \
+        return fl_real_##sym args;                                                             \
     }
 
-#define FL_SYM_RECVMSG(sym, call, params, args, fd, msg, flags)                                    \
-    ssize_t (*fl_real_##sym) params;                                                        \
-    __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                     \
-    {                                                                                       \
-        struct fl_call_ctx c_ = FL_CTX(sym, call, fd, NULL, fl_iov_len(msg->msg_iov, msg->msg_iovlen), NULL);\
-        c_.msg_flags = (flags);                                                             \
-        enum fl_step step_ = fl_begin(&c_);                                                 \
-        if (step_ == FL_PASS)                                                               \
-            return fl_real_##sym args;                                                      \
-        if (step_ == FL_FAIL)                                                               \
-            return -1;                                                                      \
-        enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                 \
-        struct iovec short_[FL_IOV_SHORT];                                                  \
-        struct msghdr copy_, *orig_ = msg;                                                  \
-        if (act_ == FL_ACT_EOF) {                                                           \
-            fl_after(&c_, 0);                                                               \
-            return 0;                                                                       \
-        }                                                                                   \
-        if (act_ == FL_ACT_PARTIAL) {                                                       \
-            size_t keep_ = fl_partial_count(&c_, c_.m.size);                                \
-            if (keep_ < c_.m.size) { /* ancillary data and address stay as asked */         \
-                copy_ = *msg;                                                               \
-                copy_.msg_iovlen = fl_iov_shorten(msg->msg_iov, msg->msg_iovlen, keep_,     \
-                                                  short_, FL_IOV_SHORT);                    \
-                copy_.msg_iov = short_;                                                     \
-                msg = &copy_;                                                               \
-            }                                                                               \
-        }                                                                                   \
-        ssize_t r_ = fl_real_##sym args;                                                    \
-        if (msg != orig_) { /* what the kernel reports goes back to the program */          \
-            orig_->msg_namelen = msg->msg_namelen;                                          \
-            orig_->msg_controllen = msg->msg_controllen;                                    \
-            orig_->msg_flags = msg->msg_flags;                                              \
-        }                                                                                   \
-        if (act_ == FL_ACT_CORRUPT && r_ > 0)                                               \
-            fl_corrupt_iov(&c_, orig_->msg_iov, (size_t)r_);                                \
-        fl_after(&c_, r_);                                                                  \
-        return r_;                                                                          \
-    }                                                                                       \
-    FL_EXPORT ssize_t sym params;                                                           \
-    FL_EXPORT ssize_t sym params                                                            \
-    {                                                                                       \
-        FL_RESOLVE(sym);                                                                    \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                             \
-            return fl_slow_##sym args;                                                      \
-        return fl_real_##sym args;                                                          \
+#define FL_SYM_RECVMSG(sym, call, params, args, fd, msg, flags)                                \
+    ssize_t (*fl_real_##sym) params;                                                           \
+    __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                        \
+    {                                                                                          \
+        struct fl_call_ctx c_ =                                                                    \
+            FL_CTX(sym, call, fd, NULL, fl_iov_len(msg->msg_iov, msg->msg_iovlen), NULL);          \
+        c_.msg_flags = (flags);                                                                \
+        enum fl_step step_ = fl_begin(&c_);                                                    \
+        if (step_ == FL_PASS)                                                                  \
+            return fl_real_##sym args;                                                         \
+        if (step_ == FL_FAIL)                                                                  \
+            return -1;                                                                         \
+        enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
+        struct iovec short_[FL_IOV_SHORT];                                                     \
+        struct msghdr copy_, *orig_ = msg;                                                     \
+        if (act_ == FL_ACT_EOF) {                                                              \
+            fl_after(&c_, 0);                                                                  \
+            return 0;                                                                          \
+        }                                                                                      \
+        if (act_ == FL_ACT_PARTIAL) {                                                          \
+            size_t keep_ = fl_partial_count(&c_, c_.m.size);                                   \
+            if (keep_ < c_.m.size) { /* ancillary data and address stay as asked */            \
+                copy_ = *msg;                                                                  \
+                copy_.msg_iovlen = fl_iov_shorten(msg->msg_iov, msg->msg_iovlen, keep_,        \
+                                                  short_, FL_IOV_SHORT);                       \
+                copy_.msg_iov = short_;                                                        \
+                msg = &copy_;                                                                  \
+            }                                                                                  \
+        }                                                                                      \
+        ssize_t r_ = fl_real_##sym args;                                                       \
+        if (msg != orig_) { /* what the kernel reports goes back to the program */             \
+            orig_->msg_namelen = msg->msg_namelen;                                             \
+            orig_->msg_controllen = msg->msg_controllen;                                       \
+            orig_->msg_flags = msg->msg_flags;                                                 \
+        }                                                                                      \
+        if (act_ == FL_ACT_CORRUPT && r_ > 0)                                                  \
+            fl_corrupt_iov(&c_, orig_->msg_iov, (size_t)r_);                                   \
+        fl_after(&c_, r_);                                                                     \
+        return r_;                                                                             \
+    }                                                                                          \
+    FL_EXPORT ssize_t sym params;                                                              \
+    FL_EXPORT ssize_t sym params                                                               \
+    {                                                                                          \
+        FL_RESOLVE(sym);                                                                       \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
+            return fl_slow_##sym args;                                                         \
+        return fl_real_##sym args;                                                             \
     }
 
-#define FL_SYM_SENDMSG(sym, call, params, args, fd, msg, flags)                                    \
-    ssize_t (*fl_real_##sym) params;                                                        \
-    __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                     \
-    {                                                                                       \
-        struct fl_call_ctx c_ = FL_CTX(sym, call, fd, NULL, fl_iov_len(msg->msg_iov, msg->msg_iovlen), NULL);\
-        c_.msg_flags = (flags);                                                             \
-        enum fl_step step_ = fl_begin(&c_);                                                 \
-        if (step_ == FL_PASS)                                                               \
-            return fl_real_##sym args;                                                      \
-        if (step_ == FL_FAIL)                                                               \
-            return -1;                                                                      \
-        enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                 \
-        struct iovec short_[FL_IOV_SHORT];                                                  \
-        struct msghdr copy_ = *msg;                                                         \
-        void *flat_ = NULL;                                                                 \
-        if (act_ == FL_ACT_DROP) {                                                          \
-            fl_after(&c_, (long)c_.m.size);                                                 \
-            return (ssize_t)c_.m.size;                                                      \
-        }                                                                                   \
-        if (act_ == FL_ACT_PARTIAL) {                                                       \
-            size_t keep_ = fl_partial_count(&c_, c_.m.size);                                \
-            if (keep_ < c_.m.size) { /* ancillary data goes with the first byte, as asked */\
-                copy_.msg_iovlen = fl_iov_shorten(msg->msg_iov, msg->msg_iovlen, keep_,     \
-                                                  short_, FL_IOV_SHORT);                    \
-                copy_.msg_iov = short_;                                                     \
-                msg = &copy_;                                                               \
-            }                                                                               \
-        }                                                                                   \
-        if (act_ == FL_ACT_CORRUPT &&                                                       \
-            (flat_ = fl_flatten(msg->msg_iov, msg->msg_iovlen, c_.m.size))) {               \
-            fl_corrupt(&c_, flat_, c_.m.size);                                              \
-            short_[0] = (struct iovec){flat_, c_.m.size};                                   \
-            copy_.msg_iov = short_;                                                         \
-            copy_.msg_iovlen = 1;                                                           \
-            msg = &copy_;                                                                   \
-        }                                                                                   \
-        ssize_t r_ = fl_real_##sym args;                                                    \
-        fl_release(flat_);                                                                  \
-        fl_after(&c_, r_);                                                                  \
-        return r_;                                                                          \
-    }                                                                                       \
-    FL_EXPORT ssize_t sym params;                                                           \
-    FL_EXPORT ssize_t sym params                                                            \
-    {                                                                                       \
-        FL_RESOLVE(sym);                                                                    \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                             \
-            return fl_slow_##sym args;                                                      \
-        return fl_real_##sym args;                                                          \
+#define FL_SYM_SENDMSG(sym, call, params, args, fd, msg, flags)                                \
+    ssize_t (*fl_real_##sym) params;                                                           \
+    __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                        \
+    {                                                                                          \
+        struct fl_call_ctx c_ =                                                                    \
+            FL_CTX(sym, call, fd, NULL, fl_iov_len(msg->msg_iov, msg->msg_iovlen), NULL);          \
+        c_.msg_flags = (flags);                                                                \
+        enum fl_step step_ = fl_begin(&c_);                                                    \
+        if (step_ == FL_PASS)                                                                  \
+            return fl_real_##sym args;                                                         \
+        if (step_ == FL_FAIL)                                                                  \
+            return -1;                                                                         \
+        enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
+        struct iovec short_[FL_IOV_SHORT];                                                     \
+        struct msghdr copy_ = *msg;                                                            \
+        void *flat_ = NULL;                                                                    \
+        if (act_ == FL_ACT_DROP) {                                                             \
+            fl_after(&c_, (long)c_.m.size);                                                    \
+            return (ssize_t)c_.m.size;                                                         \
+        }                                                                                      \
+        if (act_ == FL_ACT_PARTIAL) {                                                          \
+            size_t keep_ = fl_partial_count(&c_, c_.m.size);                                   \
+            if (keep_ < c_.m.size) { /* ancillary data goes with the first byte, as asked */   \
+                copy_.msg_iovlen = fl_iov_shorten(msg->msg_iov, msg->msg_iovlen, keep_,        \
+                                                  short_, FL_IOV_SHORT);                       \
+                copy_.msg_iov = short_;                                                        \
+                msg = &copy_;                                                                  \
+            }                                                                                  \
+        }                                                                                      \
+        if (act_ == FL_ACT_CORRUPT &&                                                          \
+            (flat_ = fl_flatten(msg->msg_iov, msg->msg_iovlen, c_.m.size))) {                  \
+            fl_corrupt(&c_, flat_, c_.m.size);                                                 \
+            short_[0] = (struct iovec){flat_, c_.m.size};                                      \
+            copy_.msg_iov = short_;                                                            \
+            copy_.msg_iovlen = 1;                                                              \
+            msg = &copy_;                                                                      \
+        }                                                                                      \
+        ssize_t r_ = fl_real_##sym args;                                                       \
+        fl_release(flat_);                                                                     \
+        fl_after(&c_, r_);                                                                     \
+        return r_;                                                                             \
+    }                                                                                          \
+    FL_EXPORT ssize_t sym params;                                                              \
+    FL_EXPORT ssize_t sym params                                                               \
+    {                                                                                          \
+        FL_RESOLVE(sym);                                                                       \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
+            return fl_slow_##sym args;                                                         \
+        return fl_real_##sym args;                                                             \
     }
 
-#define FL_SYM_XFER(sym, call, params, args, fd, n)                                         \
-    ssize_t (*fl_real_##sym) params;                                                        \
-    __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                     \
-    {                                                                                       \
-        struct fl_call_ctx c_ = FL_CTX(sym, call, fd, NULL, n, NULL);                       \
-        enum fl_step step_ = fl_begin(&c_);                                                 \
-        if (step_ == FL_PASS)                                                               \
-            return fl_real_##sym args;                                                      \
-        if (step_ == FL_FAIL)                                                               \
-            return -1;                                                                      \
-        enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                 \
-        if (act_ == FL_ACT_PARTIAL)                                                         \
-            n = fl_partial_count(&c_, n);                                                   \
-        ssize_t r_ = fl_real_##sym args;                                                    \
-        fl_after(&c_, r_);                                                                  \
-        return r_;                                                                          \
-    }                                                                                       \
-    FL_EXPORT ssize_t sym params;                                                           \
-    FL_EXPORT ssize_t sym params                                                            \
-    {                                                                                       \
-        FL_RESOLVE(sym);                                                                    \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                             \
-            return fl_slow_##sym args;                                                      \
-        return fl_real_##sym args;                                                          \
+#define FL_SYM_XFER(sym, call, params, args, fd, n)                                            \
+    ssize_t (*fl_real_##sym) params;                                                           \
+    __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                        \
+    {                                                                                          \
+        struct fl_call_ctx c_ = FL_CTX(sym, call, fd, NULL, n, NULL);                          \
+        enum fl_step step_ = fl_begin(&c_);                                                    \
+        if (step_ == FL_PASS)                                                                  \
+            return fl_real_##sym args;                                                         \
+        if (step_ == FL_FAIL)                                                                  \
+            return -1;                                                                         \
+        enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
+        if (act_ == FL_ACT_PARTIAL)                                                            \
+            n = fl_partial_count(&c_, n);                                                      \
+        ssize_t r_ = fl_real_##sym args;                                                       \
+        fl_after(&c_, r_);                                                                     \
+        return r_;                                                                             \
+    }                                                                                          \
+    FL_EXPORT ssize_t sym params;                                                              \
+    FL_EXPORT ssize_t sym params                                                               \
+    {                                                                                          \
+        FL_RESOLVE(sym);                                                                       \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
+            return fl_slow_##sym args;                                                         \
+        return fl_real_##sym args;                                                             \
     }
 
-#define FL_SYM_FD(sym, call, ret, fail, params, args, fd)                                       \
+#define FL_SYM_FD(sym, call, ret, fail, params, args, fd)                                      \
     FL_WRAP(sym, call, ret, fail, params, args, fd, NULL, 0, NULL)
-#define FL_SYM_PATH(sym, call, ret, fail, params, args, path)                                   \
-    FL_WRAP(sym, call, ret, fail, params, args, -1, path, 0, NULL)
-#define FL_SYM_SREAD(sym, call, ret, fail, params, args, stream, n)                             \
+/* The fd that an open-like call returned: an fd, or the fd under a FILE *. */
+#define FL_OPENED_FD(r)                                                                        \
+    (__builtin_classify_type(r) == 5 ? fl_stream_fd((FILE *)(uintptr_t)(r)) : (int)(intptr_t)(r))
+
+/* Open-like calls: matched on their path (relative to `at`, AT_FDCWD or a directory fd), and
+ * they record what they opened while fds are tracked. */
+#define FL_SYM_PATH(sym, call, ret, fail, params, args, path, at)                              \
+    ret (*fl_real_##sym) params;                                                               \
+    __attribute__((noinline, cold)) static ret fl_slow_##sym params                            \
+    {                                                                                          \
+        struct fl_call_ctx c_ = FL_CTX(sym, call, -1, path, 0, NULL);                          \
+        c_.dirfd = (at);                                                                       \
+        enum fl_step step_ = fl_call_armed(FL_CALL_##call) ? fl_begin(&c_) : FL_PASS;          \
+        if (step_ == FL_FAIL)                                                                  \
+            return fail;                                                                       \
+        ret r_ = fl_real_##sym args;                                                           \
+        if (fl_fd_tracking && r_ != (fail))                                                    \
+            fl_fd_opened(FL_OPENED_FD(r_), at, path);                                          \
+        if (step_ != FL_PASS)                                                                  \
+            fl_after(&c_, FL_RESULT(r_));                                                      \
+        return r_;                                                                             \
+    }                                                                                          \
+    FL_EXPORT ret sym params;                                                                  \
+    FL_EXPORT ret sym params                                                                   \
+    {                                                                                          \
+        FL_RESOLVE(sym);                                                                       \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call) | fl_fd_tracking, 0))               \
+            return fl_slow_##sym args;                                                         \
+        return fl_real_##sym args;                                                             \
+    }
+#define FL_SYM_SREAD(sym, call, ret, fail, params, args, stream, n)                            \
     FL_WRAP(sym, call, ret, fail, params, args, fl_stream_fd(stream), NULL, n, stream)
-#define FL_SYM_SWRITE(sym, call, ret, fail, params, args, stream, n)                            \
+#define FL_SYM_SWRITE(sym, call, ret, fail, params, args, stream, n)                           \
     FL_WRAP(sym, call, ret, fail, params, args, fl_stream_fd(stream), NULL, n, stream)
 
 /* Allocators: before the real allocator is known (dlsym may allocate), the arena serves. */
-#define FL_SYM_ALLOC(sym, call, params, args, size, align)                                  \
-    void *(*fl_real_##sym) params;                                                          \
-    FL_SLOW(sym, call, void *, NULL, params, args, -1, NULL, size, NULL)                    \
-    FL_EXPORT void *sym params;                                                             \
-    FL_EXPORT void *sym params                                                              \
-    {                                                                                       \
-        if (__builtin_expect(!fl_real_##sym, 0) &&                                          \
-            !(fl_real_##sym = fl_resolve_alloc(#sym)))                                      \
-            return fl_arena_alloc(size, align);                                             \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                             \
-            return fl_slow_##sym args;                                                      \
-        return fl_real_##sym args;                                                          \
+#define FL_SYM_ALLOC(sym, call, params, args, size, align)                                     \
+    void *(*fl_real_##sym) params;                                                             \
+    FL_SLOW(sym, call, void *, NULL, params, args, -1, NULL, size, NULL)                       \
+    FL_EXPORT void *sym params;                                                                \
+    FL_EXPORT void *sym params                                                                 \
+    {                                                                                          \
+        if (__builtin_expect(!fl_real_##sym, 0) &&                                             \
+            !(fl_real_##sym = fl_resolve_alloc(#sym)))                                         \
+            return fl_arena_alloc(size, align);                                                \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
+            return fl_slow_##sym args;                                                         \
+        return fl_real_##sym args;                                                             \
     }
 
 #include "calls.def"
