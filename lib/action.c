@@ -58,7 +58,7 @@ static void describe(struct fl_call_ctx *c)
 {
     struct fl_match *m = &c->m;
     unsigned needs = fl_rules_needs(m->call);
-    if (m->path && m->path[0] != '/')
+    if (m->path) /* absolute, with "." and ".." folded, as recorded paths are */
         m->path = fl_path_absolute(c->dirfd, m->path, c->pathbuf, sizeof c->pathbuf);
     else if (needs & FL_NEED_PATH && !m->path && m->fd >= 0)
         m->path = fl_fd_path(m->fd, c->pathbuf, sizeof c->pathbuf);
