@@ -32,8 +32,7 @@ static void sleep_ns(uint64_t ns)
 static void fail(struct fl_call_ctx *c)
 {
     fl_events_fault(c, -1);
-    if (c->stream)
-        c->stream->_flags |= _IO_ERR_SEEN;
+    fl_stream_flag(c->stream, _IO_ERR_SEEN);
 }
 
 /* Whether a transfer of n bytes on this fd may legally come back short: not on datagram or
@@ -254,4 +253,37 @@ void fl_release(void *p)
     int saved = errno;
     fl_real_free(p);
     errno = saved;
+}
+
+void fl_stream_flag(FILE *stream, int flag)
+{
+    if (stream)
+        stream->_flags |= flag;
+}
+
+void fl_stream_short(FILE *stream)
+{
+    fl_stream_flag(stream, _IO_ERR_SEEN);
+    errno = EIO;
+}
+
+size_t fl_stdio_items(const struct fl_call_ctx *c, size_t size, size_t n)
+{
+    if (size == 0 || n <= 1)
+        return n;
+    size_t items = fl_partial_count(c, fl_mul_sat(size, n)) / size;
+    return items == 0 ? 1 : items < n ? items : n;
+}
+
+char *fl_corrupt_string(const struct fl_call_ctx *c, const char *s)
+{
+    size_t len = strlen(s);
+    int saved = errno;
+    char *copy = fl_real_malloc(len + 1);
+    errno = saved;
+    if (copy) {
+        memcpy(copy, s, len + 1);
+        fl_corrupt(c, copy, len);
+    }
+    return copy;
 }

@@ -70,6 +70,19 @@ void *fl_flatten(const struct iovec *iov, size_t cnt, size_t len);
 size_t fl_iov_shorten(const struct iovec *iov, size_t cnt, size_t keep, struct iovec *out,
                       size_t cap);
 
+/* Set a stream's _IO_ERR_SEEN or _IO_EOF_SEEN flag (NULL: nothing). */
+void fl_stream_flag(FILE *stream, int flag);
+
+/* A stdio write that stopped short: the error flag set and errno EIO, as after a failed write. */
+void fl_stream_short(FILE *stream);
+
+/* PARTIAL through stdio: how many of n items of `size` bytes go (at least 1). */
+size_t fl_stdio_items(const struct fl_call_ctx *c, size_t size, size_t n);
+
+/* CORRUPT on a string written: a corrupted, NUL-terminated copy (NUL never flipped), or NULL.
+ * Release with fl_release. */
+char *fl_corrupt_string(const struct fl_call_ctx *c, const char *s);
+
 /* Free a buffer of the shim's, errno untouched. */
 void fl_release(void *p);
 

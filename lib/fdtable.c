@@ -263,8 +263,8 @@ const char *fl_fd_path(int fd, char *buf, size_t cap)
         return found;
     char link[32];
     snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(link, buf, cap - 1);
-    if (n <= 0 || buf[0] != '/') /* "socket:[123]", "pipe:[4]": not a path */
+    ssize_t n = readlink(link, buf, cap);
+    if (n <= 0 || (size_t)n >= cap || buf[0] != '/') /* cut short; "socket:[1]": not a path */
         return NULL;
     buf[n] = '\0';
     return buf;

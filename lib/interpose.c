@@ -10,6 +10,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -226,8 +227,8 @@
     ssize_t (*fl_real_##sym) params;                                                           \
     __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                        \
     {                                                                                          \
-        struct fl_call_ctx c_ =                                                                    \
-            FL_CTX(sym, call, fd, NULL, fl_iov_len(msg->msg_iov, msg->msg_iovlen), NULL);          \
+        struct fl_call_ctx c_ =                                                                \
+            FL_CTX(sym, call, fd, NULL, fl_iov_len(msg->msg_iov, msg->msg_iovlen), NULL);      \
         c_.msg_flags = (flags);                                                                \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
@@ -275,8 +276,8 @@
     ssize_t (*fl_real_##sym) params;                                                           \
     __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                        \
     {                                                                                          \
-        struct fl_call_ctx c_ =                                                                    \
-            FL_CTX(sym, call, fd, NULL, fl_iov_len(msg->msg_iov, msg->msg_iovlen), NULL);          \
+        struct fl_call_ctx c_ =                                                                \
+            FL_CTX(sym, call, fd, NULL, fl_iov_len(msg->msg_iov, msg->msg_iovlen), NULL);      \
         c_.msg_flags = (flags);                                                                \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
@@ -380,10 +381,216 @@
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
     }
-#define FL_SYM_SREAD(sym, call, ret, fail, params, args, stream, n)                            \
-    FL_WRAP(sym, call, ret, fail, params, args, fl_stream_fd(stream), NULL, n, stream)
-#define FL_SYM_SWRITE(sym, call, ret, fail, params, args, stream, n)                           \
-    FL_WRAP(sym, call, ret, fail, params, args, fl_stream_fd(stream), NULL, n, stream)
+/* stdio: short counts, end of file, corruption and lost writes through a FILE. */
+#define FL_SYM_FREAD(sym, call, params, args, stream, buf, size, n)                            \
+    size_t (*fl_real_##sym) params;                                                            \
+    __attribute__((noinline, cold)) static size_t fl_slow_##sym params                         \
+    {                                                                                          \
+        struct fl_call_ctx c_ =                                                                \
+            FL_CTX(sym, call, fl_stream_fd(stream), NULL, fl_mul_sat(size, n), stream);        \
+        enum fl_step step_ = fl_begin(&c_);                                                    \
+        if (step_ == FL_PASS)                                                                  \
+            return fl_real_##sym args;                                                         \
+        if (step_ == FL_FAIL)                                                                  \
+            return 0;                                                                          \
+        enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
+        if (act_ == FL_ACT_EOF) {                                                              \
+            fl_stream_flag(stream, _IO_EOF_SEEN);                                              \
+            fl_after(&c_, 0);                                                                  \
+            return 0;                                                                          \
+        }                                                                                      \
+        if (act_ == FL_ACT_PARTIAL)                                                            \
+            n = fl_stdio_items(&c_, size, n);                                                  \
+        size_t r_ = fl_real_##sym args;                                                        \
+        if (act_ == FL_ACT_CORRUPT && r_ > 0)                                                  \
+            fl_corrupt(&c_, buf, fl_mul_sat(r_, size));                                        \
+        fl_after(&c_, (long)r_);                                                               \
+        return r_;                                                                             \
+    }                                                                                          \
+    FL_EXPORT size_t sym params;                                                               \
+    FL_EXPORT size_t sym params                                                                \
+    {                                                                                          \
+        FL_RESOLVE(sym);                                                                       \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
+            return fl_slow_##sym args;                                                         \
+        return fl_real_##sym args;                                                             \
+    }
+
+#define FL_SYM_FGETS(sym, call, params, args, stream, s, n)                                    \
+    char * (*fl_real_##sym) params;                                                            \
+    __attribute__((noinline, cold)) static char * fl_slow_##sym params                         \
+    {                                                                                          \
+        struct fl_call_ctx c_ =                                                                \
+            FL_CTX(sym, call, fl_stream_fd(stream), NULL, (size_t)(n > 0 ? n : 0), stream);    \
+        enum fl_step step_ = fl_begin(&c_);                                                    \
+        if (step_ == FL_PASS)                                                                  \
+            return fl_real_##sym args;                                                         \
+        if (step_ == FL_FAIL)                                                                  \
+            return NULL;                                                                       \
+        enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
+        if (act_ == FL_ACT_EOF) {                                                              \
+            fl_stream_flag(stream, _IO_EOF_SEEN);                                              \
+            fl_after(&c_, 0);                                                                  \
+            return NULL;                                                                       \
+        }                                                                                      \
+        if (act_ == FL_ACT_PARTIAL && n > 2) /* at most n - 1 characters are read */           \
+            n = (int)fl_partial_count(&c_, (size_t)n - 1) + 1;                                 \
+        char *r_ = fl_real_##sym args;                                                         \
+        if (act_ == FL_ACT_CORRUPT && r_)                                                      \
+            fl_corrupt(&c_, s, strlen(s));                                                     \
+        fl_after(&c_, r_ ? (long)strlen(s) : 0);                                               \
+        return r_;                                                                             \
+    }                                                                                          \
+    FL_EXPORT char * sym params;                                                               \
+    FL_EXPORT char * sym params                                                                \
+    {                                                                                          \
+        FL_RESOLVE(sym);                                                                       \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
+            return fl_slow_##sym args;                                                         \
+        return fl_real_##sym args;                                                             \
+    }
+
+#define FL_SYM_FWRITE(sym, call, params, args, stream, buf, size, n)                           \
+    size_t (*fl_real_##sym) params;                                                            \
+    __attribute__((noinline, cold)) static size_t fl_slow_##sym params                         \
+    {                                                                                          \
+        struct fl_call_ctx c_ =                                                                \
+            FL_CTX(sym, call, fl_stream_fd(stream), NULL, fl_mul_sat(size, n), stream);        \
+        enum fl_step step_ = fl_begin(&c_);                                                    \
+        if (step_ == FL_PASS)                                                                  \
+            return fl_real_##sym args;                                                         \
+        if (step_ == FL_FAIL)                                                                  \
+            return 0;                                                                          \
+        enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
+        size_t want_ = n;                                                                      \
+        void *copy_ = NULL;                                                                    \
+        if (act_ == FL_ACT_DROP) { /* a lost write: success, and nothing written */            \
+            fl_after(&c_, (long)n);                                                            \
+            return n;                                                                          \
+        }                                                                                      \
+        if (act_ == FL_ACT_PARTIAL)                                                            \
+            n = fl_stdio_items(&c_, size, n);                                                  \
+        if (act_ == FL_ACT_CORRUPT &&                                                          \
+            (copy_ = fl_corrupt_copy(&c_, buf, fl_mul_sat(size, n))))                          \
+            buf = copy_;                                                                       \
+        size_t r_ = fl_real_##sym args;                                                        \
+        fl_release(copy_);                                                                     \
+        if (act_ == FL_ACT_PARTIAL && r_ < want_) /* short: a failed fwrite, says the flag */  \
+            fl_stream_short(stream);                                                           \
+        fl_after(&c_, (long)r_);                                                               \
+        return r_;                                                                             \
+    }                                                                                          \
+    FL_EXPORT size_t sym params;                                                               \
+    FL_EXPORT size_t sym params                                                                \
+    {                                                                                          \
+        FL_RESOLVE(sym);                                                                       \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
+            return fl_slow_##sym args;                                                         \
+        return fl_real_##sym args;                                                             \
+    }
+
+#define FL_SYM_FPUTS(sym, call, params, args, stream, s, newline)                              \
+    int (*fl_real_##sym) params;                                                               \
+    __attribute__((noinline, cold)) static int fl_slow_##sym params                            \
+    {                                                                                          \
+        struct fl_call_ctx c_ =                                                                \
+            FL_CTX(sym, call, fl_stream_fd(stream), NULL, strlen(s) + (newline), stream);      \
+        enum fl_step step_ = fl_begin(&c_);                                                    \
+        if (step_ == FL_PASS)                                                                  \
+            return fl_real_##sym args;                                                         \
+        if (step_ == FL_FAIL)                                                                  \
+            return EOF;                                                                        \
+        enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
+        size_t len_ = strlen(s);                                                               \
+        char *copy_ = NULL;                                                                    \
+        if (act_ == FL_ACT_DROP) {                                                             \
+            fl_after(&c_, (long)(len_ + (newline)));                                           \
+            return 1;                                                                          \
+        }                                                                                      \
+        if (act_ == FL_ACT_PARTIAL && len_ > 1) { /* a prefix goes out, then the call fails */ \
+            size_t done_ = fl_real_fwrite(s, 1, fl_partial_count(&c_, len_), stream);          \
+            fl_stream_short(stream);                                                           \
+            fl_after(&c_, (long)done_);                                                        \
+            return EOF;                                                                        \
+        }                                                                                      \
+        if (act_ == FL_ACT_CORRUPT && (copy_ = fl_corrupt_string(&c_, s)))                     \
+            s = copy_;                                                                         \
+        int r_ = fl_real_##sym args;                                                           \
+        fl_release(copy_);                                                                     \
+        fl_after(&c_, r_);                                                                     \
+        return r_;                                                                             \
+    }                                                                                          \
+    FL_EXPORT int sym params;                                                                  \
+    FL_EXPORT int sym params                                                                   \
+    {                                                                                          \
+        FL_RESOLVE(sym);                                                                       \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
+            return fl_slow_##sym args;                                                         \
+        return fl_real_##sym args;                                                             \
+    }
+
+#define FL_SYM_FPUTC(sym, call, params, args, stream, ch)                                      \
+    int (*fl_real_##sym) params;                                                               \
+    __attribute__((noinline, cold)) static int fl_slow_##sym params                            \
+    {                                                                                          \
+        struct fl_call_ctx c_ = FL_CTX(sym, call, fl_stream_fd(stream), NULL, 1, stream);      \
+        enum fl_step step_ = fl_begin(&c_);                                                    \
+        if (step_ == FL_PASS)                                                                  \
+            return fl_real_##sym args;                                                         \
+        if (step_ == FL_FAIL)                                                                  \
+            return EOF;                                                                        \
+        enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
+        if (act_ == FL_ACT_DROP) {                                                             \
+            fl_after(&c_, 1);                                                                  \
+            return (unsigned char)(ch);                                                        \
+        }                                                                                      \
+        if (act_ == FL_ACT_CORRUPT) {                                                          \
+            unsigned char byte_ = (unsigned char)(ch);                                         \
+            fl_corrupt(&c_, &byte_, 1);                                                        \
+            ch = byte_;                                                                        \
+        }                                                                                      \
+        int r_ = fl_real_##sym args;                                                           \
+        fl_after(&c_, r_);                                                                     \
+        return r_;                                                                             \
+    }                                                                                          \
+    FL_EXPORT int sym params;                                                                  \
+    FL_EXPORT int sym params                                                                   \
+    {                                                                                          \
+        FL_RESOLVE(sym);                                                                       \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
+            return fl_slow_##sym args;                                                         \
+        return fl_real_##sym args;                                                             \
+    }
+
+#define FL_SYM_FFLUSH(sym, call, params, args, stream)                                         \
+    int (*fl_real_##sym) params;                                                               \
+    __attribute__((noinline, cold)) static int fl_slow_##sym params                            \
+    {                                                                                          \
+        struct fl_call_ctx c_ = FL_CTX(sym, call, fl_stream_fd(stream), NULL, 0, stream);      \
+        enum fl_step step_ = fl_begin(&c_);                                                    \
+        if (step_ == FL_PASS)                                                                  \
+            return fl_real_##sym args;                                                         \
+        if (step_ == FL_FAIL)                                                                  \
+            return EOF;                                                                        \
+        enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
+        if (act_ == FL_ACT_DROP) { /* the buffered bytes are lost, as if written */            \
+            if (stream)                                                                        \
+                __fpurge(stream);                                                              \
+            fl_after(&c_, 0);                                                                  \
+            return 0;                                                                          \
+        }                                                                                      \
+        int r_ = fl_real_##sym args;                                                           \
+        fl_after(&c_, r_);                                                                     \
+        return r_;                                                                             \
+    }                                                                                          \
+    FL_EXPORT int sym params;                                                                  \
+    FL_EXPORT int sym params                                                                   \
+    {                                                                                          \
+        FL_RESOLVE(sym);                                                                       \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
+            return fl_slow_##sym args;                                                         \
+        return fl_real_##sym args;                                                             \
+    }
 
 /* Allocators: before the real allocator is known (dlsym may allocate), the arena serves. */
 #define FL_SYM_ALLOC(sym, call, params, args, size, align)                                     \

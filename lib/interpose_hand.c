@@ -336,16 +336,51 @@ static int real_vfprintf(FILE *stream, int flag, const char *fmt, va_list ap)
     return fl_real___vfprintf_chk(stream, flag, fmt, ap);
 }
 
+/* partial, corrupt or drop on the printf family: the text is formatted here, then written
+ * (or not) with the real fwrite. */
+static int printf_act(struct fl_call_ctx *c, FILE *stream, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int len = vsnprintf(NULL, 0, fmt, again);
+    va_end(again);
+    int saved = errno;
+    char *text = len >= 0 ? fl_real_malloc((size_t)len + 1) : NULL;
+    errno = saved;
+    if (!text) /* cannot format: the call fails as a write error would */
+        return fl_stream_flag(stream, _IO_ERR_SEEN), -1;
+    vsnprintf(text, (size_t)len + 1, fmt, ap);
+    size_t n = (size_t)len, done = n;
+    c->m.size = n;
+    if (c->v.action == FL_ACT_PARTIAL)
+        n = fl_partial_count(c, n);
+    if (c->v.action == FL_ACT_CORRUPT)
+        fl_corrupt(c, text, n);
+    if (c->v.action != FL_ACT_DROP)
+        done = fl_real_fwrite(text, 1, n, stream);
+    fl_release(text);
+    fl_after(c, (long)done);
+    if (done < (size_t)len) /* a prefix went out, then the call failed */
+        fl_stream_short(stream);
+    return done < (size_t)len ? -1 : len;
+}
+
 static int printf_any(enum fl_sym_id sym, FILE *stream, int flag, const char *fmt, va_list ap)
 {
     if (!ARMED(fprintf))
         return real_vfprintf(stream, flag, fmt, ap);
+    va_list sized;
+    va_copy(sized, ap); /* the rules may look at the size: the length of the formatted text */
+    int len = vsnprintf(NULL, 0, fmt, sized);
+    va_end(sized);
     struct fl_call_ctx c = {.m = {.call = FL_CALL_fprintf, .fd = fl_stream_fd(stream),
-                                  .nonblock = -1},
+                                  .size = len > 0 ? (size_t)len : 0, .nonblock = -1},
                             .sym = sym, .dirfd = AT_FDCWD, .stream = stream};
     enum fl_step step = fl_begin(&c);
     if (step == FL_FAIL)
         return -1;
+    if (step == FL_ACT)
+        return printf_act(&c, stream, fmt, ap);
     int r = real_vfprintf(stream, flag, fmt, ap);
     if (step == FL_RUN)
         fl_after(&c, r);

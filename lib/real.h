@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* Nonzero while this thread runs the shim's own code: interposed calls it makes pass straight
@@ -35,5 +36,6 @@ extern int (*fl_real_close)(int fd);
 extern int (*fl_real_open)(const char *path, int flags, ...);
 extern void *(*fl_real_malloc)(size_t n);
 extern void (*fl_real_free)(void *p);
+extern size_t (*fl_real_fwrite)(const void *buf, size_t size, size_t n, FILE *stream);
 
 #endif

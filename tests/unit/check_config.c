@@ -1186,12 +1186,12 @@ START_TEST(class_keeps_only_calls_the_action_fits)
                       "call %s", fl_calls[id].name);
     fl_config_free(&cfg);
     r = load_rule(&cfg, "calls = [\"@write\"]; drop = true;");
-    ck_assert(has_call(r, FL_CALL_write) && !has_call(r, FL_CALL_fflush));
+    ck_assert(has_call(r, FL_CALL_write) && has_call(r, FL_CALL_fflush));
     assert_calls_fit(r, FL_CLASS_WRITE, FL_ACT(DROP));
     fl_config_free(&cfg);
     r = load_rule(&cfg, "calls = [\"@write\"]; corrupt = 3;");
     ck_assert(!has_call(r, FL_CALL_splice) && !has_call(r, FL_CALL_fflush));
-    ck_assert(!has_call(r, FL_CALL_fputc) && has_call(r, FL_CALL_send));
+    ck_assert(has_call(r, FL_CALL_fputc) && has_call(r, FL_CALL_send));
     assert_calls_fit(r, FL_CLASS_WRITE, FL_ACT(CORRUPT));
     fl_config_free(&cfg);
     r = load_rule(&cfg, "calls = [\"@all\"]; partial = 100;");
