@@ -19,7 +19,25 @@
 struct fdinfo {
     char *path;                       /* absolute path opened with, or NULL */
     struct sockaddr_storage *peer;    /* the peer, or NULL */
+    bool known;                       /* dev and ino hold what the fd was when recorded: an */
+    dev_t dev;                        /* entry whose fd is now something else (closed inside */
+    ino_t ino;                        /* the C library, by fclose, and reused) is stale */
 };
+
+/* The identity of what fd is now; false when it is not open. */
+static bool identity(int fd, dev_t *dev, ino_t *ino)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return false;
+    *dev = st.st_dev;
+    *ino = st.st_ino;
+    return true;
+}
+
+/* The entry for fd if it still describes what fd is now, else NULL (a stale one is cleared).
+ * Call with the lock held. */
+static struct fdinfo *current_entry(int fd);
 
 static struct fdinfo *chunks[NCHUNKS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -61,6 +79,19 @@ static void clear(struct fdinfo *e)
     free(e->peer);
     e->path = NULL;
     e->peer = NULL;
+}
+
+static struct fdinfo *current_entry(int fd)
+{
+    struct fdinfo *e = entry(fd, false);
+    dev_t dev;
+    ino_t ino;
+    if (!e || (!e->path && !e->peer))
+        return NULL;
+    if (!e->known || !identity(fd, &dev, &ino) || (dev == e->dev && ino == e->ino))
+        return e; /* nothing to compare with, or still the same file */
+    clear(e);
+    return NULL;
 }
 
 /* Append src (n bytes) as a path component to buf[len], folding "." and "..". */
@@ -110,14 +141,20 @@ const char *fl_path_absolute(int dirfd, const char *path, char *buf, size_t cap)
 static void opened_work(int fd, int dirfd, const char *path)
 {
     char abs[PATH_MAX];
-    if (fd < 0 || !path || !fl_path_absolute(dirfd, path, abs, sizeof abs))
+    dev_t dev = 0;
+    ino_t ino = 0;
+    if (fd < 0)
         return;
-    char *copy = strdup(abs);
+    bool known = identity(fd, &dev, &ino);
+    char *copy = path && fl_path_absolute(dirfd, path, abs, sizeof abs) ? strdup(abs) : NULL;
     pthread_mutex_lock(&lock);
     struct fdinfo *e = entry(fd, true);
     if (e) {
-        clear(e);
+        clear(e); /* a path that could not be made absolute leaves the entry empty */
         e->path = copy;
+        e->known = known;
+        e->dev = dev;
+        e->ino = ino;
         copy = NULL;
     }
     pthread_mutex_unlock(&lock);
@@ -135,8 +172,11 @@ void fl_fd_opened(int fd, int dirfd, const char *path)
 
 static void peer_set_work(int fd, const struct sockaddr *sa, socklen_t len)
 {
+    dev_t dev = 0;
+    ino_t ino = 0;
     if (fd < 0 || !sa || len == 0 || len > sizeof(struct sockaddr_storage))
         return;
+    bool known = identity(fd, &dev, &ino);
     struct sockaddr_storage *copy = calloc(1, sizeof *copy);
     if (!copy)
         return;
@@ -146,6 +186,9 @@ static void peer_set_work(int fd, const struct sockaddr *sa, socklen_t len)
     if (e) {
         clear(e);
         e->peer = copy;
+        e->known = known;
+        e->dev = dev;
+        e->ino = ino;
         copy = NULL;
     }
     pthread_mutex_unlock(&lock);
@@ -166,13 +209,18 @@ static void dup_work(int oldfd, int newfd)
     if (oldfd == newfd || newfd < 0)
         return;
     pthread_mutex_lock(&lock);
-    struct fdinfo *from = entry(oldfd, false), *to = entry(newfd, true);
+    struct fdinfo *from = current_entry(oldfd), *to = entry(newfd, true);
     if (to) {
         clear(to);
         if (from && from->path)
             to->path = strdup(from->path);
         if (from && from->peer && (to->peer = malloc(sizeof *to->peer)))
             memcpy(to->peer, from->peer, sizeof *to->peer);
+        if (from) {
+            to->known = from->known;
+            to->dev = from->dev;
+            to->ino = from->ino;
+        }
     }
     pthread_mutex_unlock(&lock);
 }
@@ -255,7 +303,7 @@ const char *fl_fd_path(int fd, char *buf, size_t cap)
         return NULL;
     const char *found = NULL;
     pthread_mutex_lock(&lock);
-    struct fdinfo *e = entry(fd, false);
+    struct fdinfo *e = current_entry(fd);
     if (e && e->path && strlen(e->path) < cap)
         found = strcpy(buf, e->path);
     pthread_mutex_unlock(&lock);
@@ -274,7 +322,7 @@ bool fl_fd_peer(int fd, struct sockaddr_storage *out)
 {
     bool found = false;
     pthread_mutex_lock(&lock);
-    struct fdinfo *e = entry(fd, false);
+    struct fdinfo *e = current_entry(fd);
     if (e && e->peer) {
         *out = *e->peer;
         found = true;

@@ -934,6 +934,312 @@ START_TEST(peer_condition_matches_ipv6_localhost_and_any_host)
 }
 END_TEST
 
+/* ---- the path matcher: fnmatch globs without FNM_PATHNAME -------------------------------- */
+
+/* A rule on write with `path` (copied: the ruleset frees it). */
+static struct fl_ruleset *path_rule(const char *glob)
+{
+    struct fl_rule_spec s = spec("by-path", FL_CALL_write, 1.0);
+    s.path = strdup(glob);
+    ck_assert_ptr_nonnull(s.path);
+    return build1(1, s);
+}
+
+static bool fires_for_path(struct fl_ruleset *rs, const char *path)
+{
+    return decide_m(rs, (struct fl_match){.call = FL_CALL_write, .fd = 3, .path = path});
+}
+
+START_TEST(path_glob_star_crosses_directories)
+{
+    struct fl_ruleset *rs = path_rule("/srv/data/*.db");
+    ck_assert(fires_for_path(rs, "/srv/data/a.db"));
+    ck_assert(fires_for_path(rs, "/srv/data/sub/a.db")); /* '*' matches "sub/a" */
+    ck_assert(fires_for_path(rs, "/srv/data/.db"));
+    ck_assert(!fires_for_path(rs, "/srv/x.db"));
+    ck_assert(!fires_for_path(rs, "/srv/data/a.dbx"));
+    ck_assert(!fires_for_path(rs, "/srv/data2/a.db"));
+    ck_assert(!fires_for_path(rs, "srv/data/a.db"));
+    ck_assert(!fires_for_path(rs, ""));
+    ck_assert_uint_eq(rs->rules[0].matched, 3);
+    fl_ruleset_free(rs);
+}
+END_TEST
+
+START_TEST(path_glob_classes_and_question_mark)
+{
+    struct fl_ruleset *rs = path_rule("/var/log/app-?.[0-9]");
+    ck_assert(fires_for_path(rs, "/var/log/app-a.1"));
+    ck_assert(fires_for_path(rs, "/var/log/app-/.9")); /* '?' matches '/' too */
+    ck_assert(!fires_for_path(rs, "/var/log/app-ab.1"));
+    ck_assert(!fires_for_path(rs, "/var/log/app-a.x"));
+    ck_assert(!fires_for_path(rs, "/var/log/app-a.10"));
+    fl_ruleset_free(rs);
+}
+END_TEST
+
+START_TEST(relative_glob_as_stored_matches_in_any_directory)
+{
+    /* path = "a.db" is stored as "*" "/a.db". */
+    struct fl_ruleset *rs = path_rule("*/a.db");
+    ck_assert(fires_for_path(rs, "/x/y/a.db"));
+    ck_assert(fires_for_path(rs, "/a.db"));
+    ck_assert(!fires_for_path(rs, "/x/ba.db"));
+    ck_assert(!fires_for_path(rs, "/x/a.db.bak"));
+    ck_assert(!fires_for_path(rs, "/x/a.db/"));
+    ck_assert(!fires_for_path(rs, "a.db")); /* no '/': never a tidied absolute path anyway */
+    fl_ruleset_free(rs);
+}
+END_TEST
+
+START_TEST(path_rule_never_matches_a_call_without_a_path)
+{
+    struct fl_rule_spec specs[2];
+    specs[0] = spec("by-path", FL_CALL_write, 1.0);
+    specs[0].path = strdup("*");
+    ck_assert_ptr_nonnull(specs[0].path);
+    specs[1] = spec("any-path", FL_CALL_write, 1.0);
+    struct fl_ruleset *rs = build(1, specs, 2);
+    struct fl_verdict v;
+    struct fl_match m = {.call = FL_CALL_write, .fd = 3, .path = NULL};
+    ck_assert(fl_ruleset_decide(rs, &m, &v));
+    ck_assert_ptr_eq(v.rule, &rs->rules[1]); /* "*" needs a path; the rule without one fires */
+    ck_assert_uint_eq(rs->rules[0].matched, 0);
+    m.path = "/anything";
+    ck_assert(fl_ruleset_decide(rs, &m, &v));
+    ck_assert_ptr_eq(v.rule, &rs->rules[0]);
+    ck_assert_uint_eq(rs->rules[0].matched, 1);
+    fl_ruleset_free(rs);
+}
+END_TEST
+
+/* ---- the peer matcher --------------------------------------------------------------------- */
+
+/* A rule on connect with an IPv4 peer pattern: a.b.c.d/prefix:port (port 0: any). */
+static struct fl_ruleset *inet4_rule(const uint8_t a[4], int prefix, uint16_t port)
+{
+    struct fl_rule_spec s = spec("by-peer", FL_CALL_connect, 1.0);
+    s.has_peer = true;
+    s.peer.kind = FL_PEER_INET;
+    s.peer.family = AF_INET;
+    memcpy(s.peer.addr, a, 4);
+    s.peer.prefix = prefix;
+    s.peer.port = port;
+    return build1(1, s);
+}
+
+static bool fires_for_unix(struct fl_ruleset *rs, const char *path)
+{
+    struct sockaddr_un un = {.sun_family = AF_UNIX};
+    strncpy(un.sun_path, path, sizeof un.sun_path - 1);
+    return decide_m(rs, (struct fl_match){.call = FL_CALL_connect, .fd = 5,
+                                          .peer = (const struct sockaddr *)&un});
+}
+
+static bool fires_without_peer(struct fl_ruleset *rs)
+{
+    return decide_m(rs, (struct fl_match){.call = FL_CALL_connect, .fd = 5, .peer = NULL});
+}
+
+START_TEST(peer_ipv4_host_and_port_match_exactly)
+{
+    /* "192.0.2.10:8080" */
+    struct fl_ruleset *rs = inet4_rule((uint8_t[]){192, 0, 2, 10}, 32, 8080);
+    ck_assert(fires_for_peer(rs, "192.0.2.10", 8080));
+    ck_assert(fires_for_peer(rs, "::ffff:192.0.2.10", 8080));
+    ck_assert(!fires_for_peer(rs, "192.0.2.11", 8080));
+    ck_assert(!fires_for_peer(rs, "192.0.2.10", 8081));
+    ck_assert(!fires_for_peer(rs, "192.0.2.10", 80));
+    ck_assert(!fires_for_peer(rs, "192.0.2.10", 0));
+    ck_assert(!fires_for_peer(rs, "::ffff:192.0.2.11", 8080));
+    ck_assert(!fires_for_peer(rs, "::c000:20a", 8080)); /* IPv4-compatible, not mapped */
+    ck_assert(!fires_for_unix(rs, "192.0.2.10:8080"));
+    ck_assert(!fires_without_peer(rs));
+    ck_assert_uint_eq(rs->rules[0].matched, 2);
+    fl_ruleset_free(rs);
+}
+END_TEST
+
+START_TEST(peer_any_host_with_a_port_matches_every_inet_family)
+{
+    /* "*:443" */
+    struct fl_rule_spec s = spec("tls", FL_CALL_connect, 1.0);
+    s.has_peer = true;
+    s.peer.kind = FL_PEER_INET;
+    s.peer.any_host = true;
+    s.peer.port = 443;
+    struct fl_ruleset *rs = build1(1, s);
+    ck_assert(fires_for_peer(rs, "198.51.100.1", 443));
+    ck_assert(fires_for_peer(rs, "::1", 443));
+    ck_assert(fires_for_peer(rs, "::ffff:10.0.0.1", 443));
+    ck_assert(!fires_for_peer(rs, "198.51.100.1", 444));
+    ck_assert(!fires_for_peer(rs, "::1", 8443));
+    ck_assert(!fires_for_unix(rs, "/run/tls.sock"));
+    ck_assert(!fires_without_peer(rs));
+    fl_ruleset_free(rs);
+}
+END_TEST
+
+START_TEST(peer_cidr_slash_eight_and_slash_zero)
+{
+    /* "10.0.0.0/8" (any port) */
+    struct fl_ruleset *rs = inet4_rule((uint8_t[]){10, 0, 0, 0}, 8, 0);
+    ck_assert(fires_for_peer(rs, "10.0.0.0", 1));
+    ck_assert(fires_for_peer(rs, "10.200.3.4", 65535));
+    ck_assert(fires_for_peer(rs, "::ffff:10.1.1.1", 22));
+    ck_assert(!fires_for_peer(rs, "9.255.255.255", 1));
+    ck_assert(!fires_for_peer(rs, "11.0.0.0", 1));
+    ck_assert(!fires_for_peer(rs, "::a00:1", 1)); /* IPv6 whose leading bytes are not 10 */
+    fl_ruleset_free(rs);
+
+    /* "0.0.0.0/0:53": every IPv4 peer on port 53, no IPv6 one. */
+    rs = inet4_rule((uint8_t[]){0, 0, 0, 0}, 0, 53);
+    ck_assert(fires_for_peer(rs, "0.0.0.0", 53));
+    ck_assert(fires_for_peer(rs, "255.255.255.255", 53));
+    ck_assert(fires_for_peer(rs, "8.8.4.4", 53));
+    ck_assert(fires_for_peer(rs, "::ffff:1.2.3.4", 53));
+    ck_assert(!fires_for_peer(rs, "8.8.4.4", 5353));
+    ck_assert(!fires_for_peer(rs, "::1", 53));
+    ck_assert(!fires_for_peer(rs, "2001:db8::53", 53));
+    ck_assert(!fires_without_peer(rs));
+    fl_ruleset_free(rs);
+}
+END_TEST
+
+START_TEST(peer_ipv6_host_and_port)
+{
+    /* "[::1]:80", and "[2001:db8::]/32" */
+    struct fl_rule_spec s = spec("v6", FL_CALL_connect, 1.0);
+    s.has_peer = true;
+    s.peer.kind = FL_PEER_INET;
+    s.peer.family = AF_INET6;
+    s.peer.addr[15] = 1;
+    s.peer.prefix = 128;
+    s.peer.port = 80;
+    struct fl_ruleset *rs = build1(1, s);
+    ck_assert(fires_for_peer(rs, "::1", 80));
+    ck_assert(!fires_for_peer(rs, "::1", 81));
+    ck_assert(!fires_for_peer(rs, "::", 80));
+    ck_assert(!fires_for_peer(rs, "1::1", 80));
+    ck_assert(!fires_for_peer(rs, "127.0.0.1", 80)); /* localhost, but not ::1 */
+    ck_assert(!fires_for_peer(rs, "0.0.0.1", 80));   /* the same last byte in IPv4 */
+    fl_ruleset_free(rs);
+
+    s = spec("doc-net", FL_CALL_connect, 1.0);
+    s.has_peer = true;
+    s.peer.kind = FL_PEER_INET;
+    s.peer.family = AF_INET6;
+    memcpy(s.peer.addr, (uint8_t[]){0x20, 0x01, 0x0d, 0xb8}, 4);
+    s.peer.prefix = 32;
+    rs = build1(1, s);
+    ck_assert(fires_for_peer(rs, "2001:db8::1", 443));
+    ck_assert(fires_for_peer(rs, "2001:db8:ffff:ffff::", 1));
+    ck_assert(!fires_for_peer(rs, "2001:db9::1", 443));
+    ck_assert(!fires_for_peer(rs, "32.1.13.184", 443)); /* the same four bytes as IPv4 */
+    fl_ruleset_free(rs);
+}
+END_TEST
+
+START_TEST(peer_ipv4_mapped_ipv6_matches_an_ipv4_pattern)
+{
+    /* "127.0.0.1:80": a dual-stack socket's peer ::ffff:127.0.0.1 is that IPv4 peer. */
+    struct fl_ruleset *rs = inet4_rule((uint8_t[]){127, 0, 0, 1}, 32, 80);
+    ck_assert(fires_for_peer(rs, "::ffff:127.0.0.1", 80));
+    ck_assert(fires_for_peer(rs, "127.0.0.1", 80));
+    ck_assert(!fires_for_peer(rs, "::ffff:127.0.0.2", 80));
+    ck_assert(!fires_for_peer(rs, "::ffff:127.0.0.1", 81));
+    ck_assert(!fires_for_peer(rs, "::1", 80));
+    fl_ruleset_free(rs);
+}
+END_TEST
+
+START_TEST(peer_localhost_is_127_slash_8_and_ipv6_loopback)
+{
+    /* "localhost" (any port) */
+    struct fl_rule_spec s = spec("local", FL_CALL_connect, 1.0);
+    s.has_peer = true;
+    s.peer.kind = FL_PEER_INET;
+    s.peer.localhost = true;
+    struct fl_ruleset *rs = build1(1, s);
+    ck_assert(fires_for_peer(rs, "127.0.0.5", 1));
+    ck_assert(fires_for_peer(rs, "127.255.255.255", 65535));
+    ck_assert(fires_for_peer(rs, "::1", 5432));
+    ck_assert(fires_for_peer(rs, "::ffff:127.0.0.5", 5432));
+    ck_assert(!fires_for_peer(rs, "10.0.0.1", 1));
+    ck_assert(!fires_for_peer(rs, "128.0.0.1", 1));
+    ck_assert(!fires_for_peer(rs, "::2", 1));
+    ck_assert(!fires_for_peer(rs, "::", 1));
+    ck_assert(!fires_for_peer(rs, "::ffff:10.0.0.1", 1));
+    ck_assert(!fires_for_unix(rs, "/run/localhost.sock"));
+    ck_assert(!fires_without_peer(rs));
+    fl_ruleset_free(rs);
+}
+END_TEST
+
+START_TEST(peer_unix_path_glob)
+{
+    /* A unix peer: a glob on the socket path, "/run/" then "*.sock" (freed with the ruleset). */
+    struct fl_rule_spec s = spec("sock", FL_CALL_connect, 1.0);
+    s.has_peer = true;
+    s.peer.kind = FL_PEER_UNIX;
+    s.peer.unix_path = strdup("/run/*.sock");
+    ck_assert_ptr_nonnull(s.peer.unix_path);
+    struct fl_ruleset *rs = build1(1, s);
+    ck_assert(fires_for_unix(rs, "/run/db.sock"));
+    ck_assert(fires_for_unix(rs, "/run/postgresql/x.sock")); /* '*' crosses '/' */
+    ck_assert(!fires_for_unix(rs, "/tmp/db.sock"));
+    ck_assert(!fires_for_unix(rs, "/run/db.sock.lock"));
+    ck_assert(!fires_for_unix(rs, "")); /* unnamed (socketpair) */
+    ck_assert(!fires_for_peer(rs, "127.0.0.1", 80));
+    ck_assert(!fires_for_peer(rs, "::1", 80));
+    ck_assert(!fires_without_peer(rs));
+    ck_assert_uint_eq(rs->rules[0].matched, 2);
+    fl_ruleset_free(rs);
+
+    /* "unix:*": every unix peer, but an inet address is never read as a socket path. */
+    s = spec("any-sock", FL_CALL_connect, 1.0);
+    s.has_peer = true;
+    s.peer.kind = FL_PEER_UNIX;
+    s.peer.unix_path = strdup("*");
+    ck_assert_ptr_nonnull(s.peer.unix_path);
+    rs = build1(1, s);
+    ck_assert(fires_for_unix(rs, "/any/where"));
+    ck_assert(!fires_for_peer(rs, "127.0.0.1", 80));
+    ck_assert(!fires_for_peer(rs, "10.0.0.1", 20480));
+    ck_assert(!fires_for_peer(rs, "::1", 80));
+    fl_ruleset_free(rs);
+}
+END_TEST
+
+START_TEST(peer_rule_never_matches_a_call_without_a_peer)
+{
+    /* "*" (any host, any port) still needs a peer; a rule with no peer condition does not. */
+    struct fl_rule_spec specs[2];
+    specs[0] = spec("any-peer", FL_CALL_connect, 1.0);
+    specs[0].has_peer = true;
+    specs[0].peer.kind = FL_PEER_INET;
+    specs[0].peer.any_host = true;
+    specs[1] = spec("no-peer", FL_CALL_connect, 1.0);
+    struct fl_ruleset *rs = build(1, specs, 2);
+    struct fl_verdict v;
+    struct fl_match m = {.call = FL_CALL_connect, .fd = 5, .peer = NULL};
+    ck_assert(fl_ruleset_decide(rs, &m, &v));
+    ck_assert_ptr_eq(v.rule, &rs->rules[1]);
+    ck_assert_uint_eq(rs->rules[0].matched, 0);
+    struct sockaddr_storage ss = inet_peer("203.0.113.1", 1);
+    m.peer = (const struct sockaddr *)&ss;
+    ck_assert(fl_ruleset_decide(rs, &m, &v));
+    ck_assert_ptr_eq(v.rule, &rs->rules[0]);
+    /* A socket address of another family (AF_UNSPEC) is not an inet peer. */
+    struct sockaddr_storage unspec = {.ss_family = AF_UNSPEC};
+    m.peer = (const struct sockaddr *)&unspec;
+    ck_assert(fl_ruleset_decide(rs, &m, &v));
+    ck_assert_ptr_eq(v.rule, &rs->rules[1]);
+    ck_assert_uint_eq(rs->rules[0].matched, 1);
+    fl_ruleset_free(rs);
+}
+END_TEST
+
 START_TEST(time_window_counts_from_arming)
 {
     /* start = "2s", duration = "30s": active in [2s, 32s) after the rule is armed. */
@@ -1180,6 +1486,18 @@ static Suite *rules_suite(void)
     tcase_add_test(cond, peer_condition_matches_network_and_port);
     tcase_add_test(cond, peer_condition_matches_a_partial_prefix_byte);
     tcase_add_test(cond, peer_condition_matches_ipv6_localhost_and_any_host);
+    tcase_add_test(cond, path_glob_star_crosses_directories);
+    tcase_add_test(cond, path_glob_classes_and_question_mark);
+    tcase_add_test(cond, relative_glob_as_stored_matches_in_any_directory);
+    tcase_add_test(cond, path_rule_never_matches_a_call_without_a_path);
+    tcase_add_test(cond, peer_ipv4_host_and_port_match_exactly);
+    tcase_add_test(cond, peer_any_host_with_a_port_matches_every_inet_family);
+    tcase_add_test(cond, peer_cidr_slash_eight_and_slash_zero);
+    tcase_add_test(cond, peer_ipv6_host_and_port);
+    tcase_add_test(cond, peer_ipv4_mapped_ipv6_matches_an_ipv4_pattern);
+    tcase_add_test(cond, peer_localhost_is_127_slash_8_and_ipv6_loopback);
+    tcase_add_test(cond, peer_unix_path_glob);
+    tcase_add_test(cond, peer_rule_never_matches_a_call_without_a_peer);
     tcase_add_test(cond, time_window_counts_from_arming);
     tcase_add_test(cond, rule_without_window_ignores_the_clock);
     suite_add_tcase(s, cond);
