@@ -22,6 +22,17 @@ SHIM_CFLAGS := $(BASE) -fPIC -fvisibility=hidden -fno-builtin -ftls-model=initia
 LIBS_SHIM := $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig) -ldl -lpthread
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
+# make check SANITIZE=address,undefined: the shim, unit tests and test programs built with the
+# sanitizers, under build-san/; the integration tests preload the ASan runtime first.
+ifneq ($(SANITIZE),)
+B         := build-san
+CFLAGS    += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS   += -fsanitize=$(SANITIZE)
+export FL_PRELOAD_FIRST := $(if $(findstring address,$(SANITIZE)),$(shell $(CC) -print-file-name=libasan.so))
+export ASAN_OPTIONS := detect_leaks=0:allocator_may_return_null=1
+export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
+endif
+
 ifeq ($(V),1)
 Q :=
 say = @true
@@ -85,7 +96,7 @@ man-lint:
 check-examples: $(B)/libfaultline.so
 	@for f in examples/*.conf; do \
 	  printf '  %-6s %s\n' CONF $$f; \
-	  out=$$(LD_PRELOAD=$(CURDIR)/$(B)/libfaultline.so FAULTLINE_CONFIG=$$f FAULTLINE_STRICT=1 \
+	  out=$$(LD_PRELOAD="$(FL_PRELOAD_FIRST) $(CURDIR)/$(B)/libfaultline.so" FAULTLINE_CONFIG=$$f FAULTLINE_STRICT=1 \
 	    /bin/true 2>&1) || { echo "$$out"; exit 1; }; \
 	done
 

@@ -23,6 +23,11 @@ fail() {
 }
 
 # skip REASON...: the test is skipped; the reason is the last line of output.
+# not_under_sanitizer WHY: skip when a sanitizer runtime is preloaded first (see run.sh).
+not_under_sanitizer() {
+    [ -z "${FL_PRELOAD_FIRST:-}" ] || skip "under a sanitizer runtime: $*"
+}
+
 skip() {
     echo "$*"
     exit 77

@@ -31,7 +31,12 @@ if [ ! -f "$FL_LIB" ]; then
     echo "$0: $FL_LIB is missing: run make first" >&2
     exit 2
 fi
-export FL_LIB FL_PROGS FL_ROOT="$root"
+# FL_PRELOAD_FIRST: a sanitizer runtime that must come first in LD_PRELOAD (make check
+# SANITIZE=...). Tests that look at the library file or at LD_PRELOAD itself, or that need the
+# shim's allocator (the runtime takes malloc), skip then.
+FL_LIB_FILE=$FL_LIB
+[ -n "${FL_PRELOAD_FIRST:-}" ] && FL_LIB="$FL_PRELOAD_FIRST $FL_LIB"
+export FL_LIB FL_LIB_FILE FL_PROGS FL_ROOT="$root" FL_PRELOAD_FIRST
 
 # Seconds a test may run before it is killed (then it fails).
 limit=${FL_TEST_TIMEOUT:-60}

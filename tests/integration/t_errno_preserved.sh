@@ -5,6 +5,7 @@
 # the slow path without firing (probability 0), or is delayed (a delay rule fires but the
 # call runs). The whole output must match the run without the shim.
 . "$FL_ROOT/tests/integration/lib.sh"
+not_under_sanitizer "the runtime reports the probe's failing allocation on stderr"
 need_prog errno_probe
 P="$FL_PROGS/errno_probe"
 

@@ -17,7 +17,7 @@ n=$(wc -l <table.txt)
 expect_ge "symbols in the table" 100 "$n"
 { cat table.txt; echo free; } | sort -u >allowed.txt
 
-nm -D --defined-only "$FL_LIB" >nm.txt || fail "nm failed on $FL_LIB"
+nm -D --defined-only "$FL_LIB_FILE" >nm.txt || fail "nm failed on $FL_LIB_FILE"
 awk '{print $NF}' nm.txt | sed 's/@.*//' | sort -u >exported.txt
 
 # Exported but not allowed.

@@ -3,6 +3,7 @@
 # message and exit status 2 (serious trouble), prints no listing, and the log shows malloc
 # faults. The same ls without the rule lists the directory.
 . "$FL_ROOT/tests/integration/lib.sh"
+not_under_sanitizer "the sanitizer runtime takes malloc"
 need ls
 python_bin
 
