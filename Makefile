@@ -46,12 +46,13 @@ DEB_PKGS := build-essential pkg-config libconfig-dev uthash-dev check python3 cu
 
 # ---- the shim ----------------------------------------------------------------------------
 # Modules that do not interpose anything: unit tests link these directly.
-CORE      := calls config rules events_fmt fdtable real
+CORE      := calls config rules events_fmt fdtable real ctlpath
 SHIM_SRC  := $(wildcard lib/*.c)
 SHIM_OBJ  := $(SHIM_SRC:lib/%.c=$(B)/lib/%.o)
 CORE_OBJ  := $(CORE:%=$(B)/lib/%.o)
 
-all: $(B)/libfaultline.so
+CLI_SRC   := $(wildcard cli/*.c)
+all: $(B)/libfaultline.so $(if $(CLI_SRC),$(B)/faultline)
 .PHONY: all check unit integration man-lint check-examples demo deps clean
 
 $(B)/lib/%.o: lib/%.c
@@ -61,8 +62,20 @@ $(B)/lib/%.o: lib/%.c
 
 $(B)/libfaultline.so: $(SHIM_OBJ)
 	$(call say,LD,$@)
-	$(Q)$(CC) -shared -Wl,-z,now -Wl,-z,relro \
+	$(Q)$(CC) -shared -Wl,-z,defs -Wl,-z,now -Wl,-z,relro \
 		-o $@ $(SHIM_OBJ) $(LIBS_SHIM) $(LDFLAGS)
+
+# ---- the command ---------------------------------------------------------------------------
+CLI_OBJ   := $(CLI_SRC:cli/%.c=$(B)/cli/%.o)
+
+$(B)/cli/%.o: cli/%.c
+	$(call say,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE) -Icli -DFL_LIBDIR='"$(LIBDIR)"' $(CFLAGS) -c $< -o $@
+
+$(B)/faultline: $(CLI_OBJ) $(CORE_OBJ)
+	$(call say,LD,$@)
+	$(Q)$(CC) -o $@ $(CLI_OBJ) $(CORE_OBJ) $(LIBS_SHIM) $(LDFLAGS)
 
 # ---- tests -------------------------------------------------------------------------------
 UNIT_SRC  := $(wildcard tests/unit/check_*.c)
@@ -129,4 +142,4 @@ deps:
 clean:
 	rm -rf $(B)
 
--include $(SHIM_OBJ:.o=.d) $(UNIT_BIN:=.d)
+-include $(SHIM_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_BIN:=.d)

@@ -1243,6 +1243,117 @@ static struct fl_rule_spec *new_rule(struct loader *ld, const config_setting_t *
     return (spec->file = strdup(file)) ? spec : NULL;
 }
 
+/* ---- rules as text: what `set` edits ---------------------------------------------------------- */
+
+/* A growing string; `failed` once an allocation failed. */
+struct text {
+    char *p;
+    size_t len, cap;
+    bool failed;
+};
+
+static bool grow_text(struct text *t, size_t n)
+{
+    size_t cap = t->cap ? t->cap : 256;
+    while (cap < t->len + n + 1)
+        cap *= 2;
+    char *p = realloc(t->p, cap);
+    if (!p)
+        return false;
+    t->p = p;
+    t->cap = cap;
+    return true;
+}
+
+static void add(struct text *t, const char *s, size_t n)
+{
+    if (!t->failed && t->len + n + 1 > t->cap)
+        t->failed = !grow_text(t, n);
+    if (t->failed)
+        return;
+    memcpy(t->p + t->len, s, n);
+    t->len += n;
+    t->p[t->len] = '\0';
+}
+
+static void adds(struct text *t, const char *s)
+{
+    add(t, s, strlen(s));
+}
+
+static void addf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void addf(struct text *t, const char *fmt, ...)
+{
+    char buf[64];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        add(t, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+/* A setting's value in libconfig syntax. */
+static void add_value(struct text *t, const config_setting_t *s)
+{
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_INT: addf(t, "%d", config_setting_get_int(s)); break;
+    case CONFIG_TYPE_INT64: addf(t, "%lldL", config_setting_get_int64(s)); break;
+    case CONFIG_TYPE_FLOAT: addf(t, "%.17g", config_setting_get_float(s)); break;
+    case CONFIG_TYPE_BOOL: addf(t, "%s", config_setting_get_bool(s) ? "true" : "false"); break;
+    case CONFIG_TYPE_STRING:
+        adds(t, "\"");
+        for (const char *c = config_setting_get_string(s); *c; c++) {
+            if (*c == '"' || *c == '\\')
+                adds(t, "\\");
+            if ((unsigned char)*c < 0x20)
+                addf(t, "\\x%02x", (unsigned char)*c);
+            else
+                add(t, c, 1);
+        }
+        adds(t, "\"");
+        break;
+    default: { /* array, list, group */
+        int type = config_setting_type(s);
+        adds(t, type == CONFIG_TYPE_ARRAY ? "[" : type == CONFIG_TYPE_LIST ? "(" : "{");
+        for (int i = 0; i < config_setting_length(s); i++) {
+            const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+            if (type == CONFIG_TYPE_GROUP)
+                addf(t, " %s = ", config_setting_name(e));
+            else if (i)
+                adds(t, ", ");
+            add_value(t, e);
+            if (type == CONFIG_TYPE_GROUP)
+                adds(t, ";");
+        }
+        adds(t, type == CONFIG_TYPE_ARRAY ? "]" : type == CONFIG_TYPE_LIST ? ")" : " }");
+    }
+    }
+}
+
+/* The rule's text, its name included even when the file gave none; NULL when out of memory. */
+static char *rule_text(const config_setting_t *group, const char *name)
+{
+    struct text t = {0};
+    adds(&t, "{ name = \"");
+    add(&t, name, strlen(name));
+    adds(&t, "\";");
+    for (int i = 0; i < config_setting_length(group); i++) {
+        const config_setting_t *e = config_setting_get_elem(group, (unsigned)i);
+        if (strcmp(config_setting_name(e), "name") == 0)
+            continue;
+        addf(&t, " %s = ", config_setting_name(e));
+        add_value(&t, e);
+        adds(&t, ";");
+    }
+    adds(&t, " }");
+    if (t.failed) {
+        free(t.p);
+        return NULL;
+    }
+    return t.p;
+}
+
 static int read_rule(struct loader *ld, const config_setting_t *group)
 {
     struct rule_ctx r = {0};
@@ -1257,6 +1368,8 @@ static int read_rule(struct loader *ld, const config_setting_t *group)
         if (read_rule_key(ld, &r, config_setting_get_elem(group, (unsigned)i)) < 0)
             return -1;
     ld->own_dry_run[ld->cfg.nrules - 1] = r.dry_run;
+    if (!(r.spec->text = rule_text(group, r.spec->name)))
+        return out_of_memory(ld);
     return check_rule(ld, &r, group);
 }
 
@@ -1380,17 +1493,92 @@ int fl_config_load(struct fl_config *cfg, const char *path, const char *inline_t
     return rc;
 }
 
+void fl_rule_spec_free(struct fl_rule_spec *spec)
+{
+    free(spec->name);
+    free(spec->file);
+    free(spec->text);
+    free(spec->path);
+    free(spec->peer.unix_path);
+    memset(spec, 0, sizeof *spec);
+}
+
 void fl_config_free(struct fl_config *cfg)
 {
-    for (size_t i = 0; i < cfg->nrules; i++) {
-        free(cfg->rules[i].name);
-        free(cfg->rules[i].file);
-        free(cfg->rules[i].path);
-        free(cfg->rules[i].peer.unix_path);
-    }
+    for (size_t i = 0; i < cfg->nrules; i++)
+        fl_rule_spec_free(&cfg->rules[i]);
     free(cfg->rules);
     free_programs(cfg->programs, cfg->nprograms);
     free(cfg->log);
     free(cfg->source);
     memset(cfg, 0, sizeof *cfg);
+}
+
+/* The keys that choose the action: setting one replaces the rule's action. */
+static bool is_action_key(const char *key)
+{
+    static const char *const keys[] = {"error", "partial", "eof", "corrupt", "drop", "kill"};
+    for (size_t i = 0; i < FL_COUNT(keys); i++)
+        if (strcmp(keys[i], key) == 0)
+            return true;
+    return false;
+}
+
+int fl_config_set_key(const char *rule_text_in, const char *key, const char *value,
+                      struct fl_rule_spec *out, struct fl_diag *diag)
+{
+    config_t lc;
+    struct text t = {0};
+    struct fl_config cfg;
+    int rc = -1;
+
+    memset(out, 0, sizeof *out);
+    if (strcmp(key, "name") == 0) {
+        snprintf(diag->text, sizeof diag->text, "set: a rule's name cannot change");
+        return -1;
+    }
+    config_init(&lc);
+    adds(&t, "r = ");
+    add(&t, rule_text_in, strlen(rule_text_in));
+    adds(&t, ";");
+    if (t.failed || config_read_string(&lc, t.p) != CONFIG_TRUE) {
+        snprintf(diag->text, sizeof diag->text, "set: the rule's text does not read back");
+        goto done;
+    }
+    const config_setting_t *group = config_lookup(&lc, "r");
+    t.len = 0;
+    adds(&t, "rules = ( {");
+    for (int i = 0; i < config_setting_length(group); i++) {
+        const config_setting_t *e = config_setting_get_elem(group, (unsigned)i);
+        const char *k = config_setting_name(e);
+        if (strcmp(k, key) == 0 || (is_action_key(key) && is_action_key(k)))
+            continue;
+        addf(&t, " %s = ", k);
+        add_value(&t, e);
+        adds(&t, ";");
+    }
+    addf(&t, " %s = ", key);
+    add(&t, value, strlen(value));
+    adds(&t, "; } );");
+    if (t.failed) {
+        snprintf(diag->text, sizeof diag->text, "set: out of memory");
+        goto done;
+    }
+    struct loader ld = {.cfg = {.children = true}, .diag = diag};
+    ld.src = "set";
+    if (read_source(&ld, NULL, t.p) == 0 && ld.cfg.nrules == 1) {
+        cfg = ld.cfg;
+        *out = cfg.rules[0];
+        memset(&cfg.rules[0], 0, sizeof cfg.rules[0]);
+        rc = 0;
+    } else if (ld.cfg.nrules != 1 && diag->text[0] == '\0') {
+        snprintf(diag->text, sizeof diag->text, "set: '%s' is not a rule key", key);
+    }
+    free(ld.name_lines);
+    free(ld.own_dry_run);
+    fl_config_free(&ld.cfg);
+done:
+    free(t.p);
+    config_destroy(&lc);
+    return rc;
 }

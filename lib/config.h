@@ -31,6 +31,8 @@ struct fl_rule_spec {
     char *name;                       /* unique, [A-Za-z0-9_.:-]+ */
     char *file;                       /* where it was written: file name ("FAULTLINE_RULES" for */
     int line;                         /* inline text) and line of the rule's opening brace */
+    char *text;                       /* the rule as libconfig text, "{ name = ...; ... }": */
+                                      /* what `set` edits and validates again */
     uint64_t calls[FL_CALL_WORDS];    /* bitset of enum fl_call_id it covers */
     bool enabled;                     /* default true; false: dormant until enabled */
     double probability;               /* 0..1, default 1 */
@@ -91,6 +93,18 @@ struct fl_diag {
  * writes the message to *diag. Allocates with malloc; not async-signal-safe. */
 int fl_config_load(struct fl_config *cfg, const char *path, const char *inline_text,
                    struct fl_diag *diag);
+
+/* Change one key of a rule at run time: `rule_text` is a rule's text (fl_rule_spec.text),
+ * `key` a rule key and `value` its new value in libconfig syntax ("0.5", "\"ENOSPC\"",
+ * "[\"read\"]"). The rule is read again whole, with every check the config file gets: on success
+ * returns 0 and the new rule in *out (release with fl_rule_spec_free); on error returns -1 with
+ * "set: message" in *diag. A rule's name cannot change. Setting an action replaces the rule's
+ * action; setting `delay` keeps it. */
+int fl_config_set_key(const char *rule_text, const char *key, const char *value,
+                      struct fl_rule_spec *out, struct fl_diag *diag);
+
+/* Release the strings of one rule spec and zero it. */
+void fl_rule_spec_free(struct fl_rule_spec *spec);
 
 /* Release what fl_config_load allocated and zero *cfg. Safe on a zeroed config. */
 void fl_config_free(struct fl_config *cfg);

@@ -69,25 +69,49 @@ void fl_events_keep_stderr(void)
         err_fd = fd;
 }
 
+static int extra_fd = -1; /* another fd of the shim's: the control socket */
+
 bool fl_events_owns_fd(int fd)
 {
-    return fd >= 3 && (fd == err_fd || fd == log_fd);
+    return fd >= 3 && (fd == err_fd || fd == log_fd || fd == extra_fd);
 }
 
-int fl_events_own_fds(int out[2])
+int fl_events_own_fds(int out[FL_OWN_FDS])
 {
-    int n = 0;
-    if (err_fd >= 3)
-        out[n++] = err_fd;
-    if (log_fd >= 3 && log_fd != err_fd)
-        out[n++] = log_fd;
-    if (n == 2 && out[0] > out[1]) {
-        int t = out[0];
-        out[0] = out[1];
-        out[1] = t;
+    int n = 0, all[] = {err_fd, log_fd, extra_fd};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        bool dup = false;
+        for (int j = 0; j < n; j++)
+            dup |= out[j] == all[i];
+        if (all[i] >= 3 && !dup)
+            out[n++] = all[i];
     }
+    for (int i = 1; i < n; i++) /* ascending */
+        for (int j = i; j > 0 && out[j - 1] > out[j]; j--) {
+            int t = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = t;
+        }
     return n;
 }
+
+int fl_events_keep_fd(int fd)
+{
+    int high = dup_high(fd);
+    if (high >= 0) {
+        fl_real_close(fd);
+        fd = high;
+    }
+    extra_fd = fd;
+    return fd;
+}
+
+void fl_events_drop_fd(int fd)
+{
+    if (fd == extra_fd)
+        extra_fd = -1;
+}
+
 
 /* Expand %p to the pid and %% to %; false when the result does not fit. */
 static bool expand_path(const char *spec, char *out, size_t cap)
@@ -281,4 +305,20 @@ void fl_events_summary(void)
                      "matched", "injected", "by action");
     write_all(err_fd, head, (size_t)n);
     fl_rules_each(summary_row, &err_fd);
+}
+
+void fl_events_control(const char *command, bool failed)
+{
+    char buf[1400];
+    struct fl_jbuf b;
+    int saved = errno;
+    fl_jbuf_init(&b, buf, sizeof buf);
+    stamp(&b, "control");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s", command);
+    cmd[strcspn(cmd, "\r\n")] = '\0';
+    fl_jbuf_str(&b, "command", cmd);
+    fl_jbuf_bool(&b, "ok", !failed);
+    emit(buf, fl_jbuf_end(&b));
+    errno = saved;
 }

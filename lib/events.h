@@ -67,7 +67,18 @@ void fl_say(const char *msg);
 /* Whether fd is one the shim keeps for itself (the program may not close it). */
 bool fl_events_owns_fd(int fd);
 
-/* The shim's own fds (at most two), ascending, into out; returns how many. */
-int fl_events_own_fds(int out[2]);
+/* The shim's own fds, ascending, into out; returns how many (at most FL_OWN_FDS). */
+#define FL_OWN_FDS 3
+int fl_events_own_fds(int out[FL_OWN_FDS]);
+
+/* Keep fd as one of the shim's own (moved high, spared by close and close_range); returns the
+ * fd it now has. One such fd at a time: the control socket. */
+int fl_events_keep_fd(int fd);
+
+/* fd is no longer the shim's (fl_events_keep_fd). */
+void fl_events_drop_fd(int fd);
+
+/* Record a control command in the event log: {"event":"control","command":...,"ok":...}. */
+void fl_events_control(const char *command, bool failed);
 
 #endif

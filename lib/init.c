@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
 #include "events.h"
 #include "fdtable.h"
 #include "interpose.h"
@@ -23,6 +24,8 @@ static struct {
     uint64_t seed;
     uint64_t forks;      /* children forked so far: the next child's seed derives from it */
     char *source;        /* config file path, or NULL */
+    char *inline_text;   /* FAULTLINE_RULES as it was at start: what reload reads again */
+    bool control;        /* the control socket is served */
 } state;
 
 extern char **environ;
@@ -133,6 +136,8 @@ static void atfork_child(void)
     state.forks = 0;
     fl_rules_atfork_child(state.seed);
     fl_events_atfork_child(state.seed, state.source, fl_rules_current()->nrules);
+    if (state.control)
+        fl_control_atfork_child(); /* last: a thread of its own, once all is reset */
 }
 
 /* Read the environment and the config, and arm the rules. Leaves the shim inert on error. */
@@ -179,6 +184,7 @@ static void load(void)
 
     state.seed = seed;
     state.summary = cfg.summary;
+    state.control = cfg.control;
     state.source = cfg.source ? strdup(cfg.source) : NULL;
     bool wanted = program_wanted(&cfg);
     struct fl_ruleset *rs = fl_ruleset_new(&cfg, seed);
@@ -190,10 +196,36 @@ static void load(void)
         refuse("out of memory loading the config");
         return;
     }
+    state.inline_text = inline_text ? strdup(inline_text) : NULL;
     fl_events_start(seed, state.source, nrules, NULL);
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
     state.active = true;
     fl_rules_publish(rs);
+    if (state.control)
+        fl_control_start();
+}
+
+int fl_reload(struct fl_diag *diag)
+{
+    struct fl_config cfg;
+    if (!state.active) {
+        snprintf(diag->text, sizeof diag->text, "nothing was loaded at start");
+        return -1;
+    }
+    if (fl_config_load(&cfg, state.source, state.inline_text, diag) != 0)
+        return -1;
+    bool wanted = program_wanted(&cfg);
+    struct fl_ruleset *rs = fl_ruleset_new(&cfg, state.seed);
+    fl_config_free(&cfg);
+    if (!rs) {
+        snprintf(diag->text, sizeof diag->text, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; !wanted && i < rs->nrules; i++)
+        rs->rules[i].armed = false;
+    /* The old rules are not freed: a call in flight may still be reading the rule it fired. */
+    fl_rules_publish(rs);
+    return 0;
 }
 
 __attribute__((constructor)) static void fl_init(void)
@@ -212,6 +244,8 @@ __attribute__((constructor)) static void fl_init(void)
 
 __attribute__((destructor)) static void fl_fini(void)
 {
+    if (state.control)
+        fl_control_stop();
     if (!state.active || !state.summary)
         return;
     int saved = errno;

@@ -142,7 +142,7 @@ static int close_range_sparing(unsigned int first, unsigned int last, int flags)
         return fl_real_close_range(first, last, flags);
     if (__builtin_expect(fl_fd_tracking, 0))
         fl_fd_closed_range(first, last);
-    int own[2], n = fl_events_own_fds(own);
+    int own[FL_OWN_FDS], n = fl_events_own_fds(own);
     unsigned int lo = first;
     for (int i = 0; i < n; i++) { /* close around each of the shim's fds */
         unsigned int fd = (unsigned int)own[i];

@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
@@ -14,6 +15,7 @@ uint8_t fl_armed[FL_CALL_COUNT];
 uint8_t fl_fd_tracking;
 
 static struct fl_ruleset *current;
+static bool paused;          /* every rule held: nothing armed until resumed */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* splitmix64: small, fast, and good enough to decide faults; state is one word per rule. */
@@ -88,17 +90,34 @@ err:
     return NULL;
 }
 
+/* Index the rules of rs by call again (a rule's calls changed); call with the lock held. On
+ * allocation failure the old index stays. */
+static void rebuild_index(struct fl_ruleset *rs)
+{
+    for (int c = 0; c < FL_CALL_COUNT; c++) {
+        uint32_t n = 0;
+        for (size_t i = 0; i < rs->nrules; i++)
+            n += covers(&rs->rules[i].spec, c);
+        struct fl_rule **list = n ? calloc(n, sizeof *list) : NULL;
+        if (n && !list)
+            continue;
+        n = 0;
+        for (size_t i = 0; i < rs->nrules; i++)
+            if (covers(&rs->rules[i].spec, c))
+                list[n++] = &rs->rules[i];
+        struct fl_rule **old = rs->by_call[c];
+        rs->by_call[c] = list;
+        rs->nby_call[c] = n;
+        free(old); /* deciding holds the lock: no one is walking it */
+    }
+}
+
 void fl_ruleset_free(struct fl_ruleset *rs)
 {
     if (!rs)
         return;
-    for (size_t i = 0; i < rs->nrules; i++) {
-        struct fl_rule_spec *spec = &rs->rules[i].spec;
-        free(spec->name);
-        free(spec->file);
-        free(spec->path);
-        free(spec->peer.unix_path);
-    }
+    for (size_t i = 0; i < rs->nrules; i++)
+        fl_rule_spec_free(&rs->rules[i].spec);
     for (int c = 0; c < FL_CALL_COUNT; c++)
         free(rs->by_call[c]);
     free(rs->rules);
@@ -135,10 +154,10 @@ static void arm_calls(struct fl_ruleset *rs)
     for (int c = 0; c < FL_CALL_COUNT; c++) {
         uint8_t any = 0;
         unsigned needs = 0;
-        for (uint32_t i = 0; rs && i < rs->nby_call[c]; i++) {
+        for (uint32_t i = 0; rs && !paused && i < rs->nby_call[c]; i++) {
             const struct fl_rule *r = rs->by_call[c][i];
-            if (!r->armed)
-                continue;
+            if (!r->armed || (r->spec.times && r->injected >= r->spec.times))
+                continue; /* dormant or spent: the fast path need not ask */
             any = 1;
             needs |= rule_needs(&r->spec, c);
         }
@@ -319,6 +338,8 @@ bool fl_ruleset_decide(struct fl_ruleset *rs, const struct fl_match *m, struct f
         v->dry_run = r->spec.dry_run;
         r->injected++;
         r->by_action[v->action]++;
+        if (r->spec.times && r->injected == r->spec.times && rs == current)
+            arm_calls(rs); /* spent: its calls may go back to the fast path */
     }
     return v->rule != NULL;
 }
@@ -367,4 +388,83 @@ uint64_t fl_child_seed(uint64_t seed, uint64_t nth)
 {
     uint64_t s = seed ^ (nth * 0xd1b54a32d192ed03ULL);
     return next_u64(&s) & 0x7fffffffffffffffULL;
+}
+
+/* ---- run-time control ------------------------------------------------------------------------ */
+
+/* The rule called name in the published ruleset; call with the lock held. */
+static struct fl_rule *find(const char *name)
+{
+    for (size_t i = 0; current && i < current->nrules; i++)
+        if (strcmp(current->rules[i].spec.name, name) == 0)
+            return &current->rules[i];
+    return NULL;
+}
+
+const char *fl_rule_state(const struct fl_rule *r)
+{
+    if (r->spec.times && r->injected >= r->spec.times)
+        return "spent";
+    if (!r->armed)
+        return "dormant";
+    return paused ? "paused" : "armed";
+}
+
+int fl_rules_enable(const char *name, bool on)
+{
+    uint64_t now = now_ns();
+    pthread_mutex_lock(&lock);
+    struct fl_rule *r = find(name);
+    if (r) {
+        if (on && !r->armed)
+            r->armed_at_ns = now; /* start and duration count from here */
+        r->armed = on;
+        arm_calls(current);
+    }
+    pthread_mutex_unlock(&lock);
+    return r ? 0 : -1;
+}
+
+void fl_rules_pause(bool on)
+{
+    pthread_mutex_lock(&lock);
+    paused = on;
+    arm_calls(current);
+    pthread_mutex_unlock(&lock);
+}
+
+bool fl_rules_paused(void)
+{
+    return __atomic_load_n(&paused, __ATOMIC_RELAXED);
+}
+
+int fl_rules_set(const char *name, const char *key, const char *value, struct fl_diag *diag)
+{
+    struct fl_rule_spec spec;
+    pthread_mutex_lock(&lock);
+    struct fl_rule *r = find(name);
+    int rc = -1;
+    if (!r)
+        snprintf(diag->text, sizeof diag->text, "set: no rule '%s'", name);
+    else if (fl_config_set_key(r->spec.text, key, value, &spec, diag) == 0) {
+        if (strcmp(key, "dry_run") != 0)
+            spec.dry_run = r->spec.dry_run; /* taken from the global, not in the rule's text */
+        if (strcmp(key, "enabled") == 0)
+            r->armed = spec.enabled;
+        free(spec.file);
+        spec.file = r->spec.file; /* still where it was written */
+        spec.line = r->spec.line;
+        r->spec.file = NULL;
+        char *old_name = r->spec.name; /* in-flight events may still print it: kept */
+        r->spec.name = NULL;
+        fl_rule_spec_free(&r->spec);
+        free(spec.name);
+        spec.name = old_name;
+        r->spec = spec;
+        rebuild_index(current);
+        arm_calls(current);
+        rc = 0;
+    }
+    pthread_mutex_unlock(&lock);
+    return rc;
 }

@@ -123,4 +123,21 @@ uint64_t fl_child_seed(uint64_t seed, uint64_t nth);
 /* Run fn(rule, arg) for each rule of the published ruleset under the rules lock. */
 void fl_rules_each(void (*fn)(const struct fl_rule *rule, void *arg), void *arg);
 
+/* ---- run-time control (control.c, the in-process API) ---- */
+
+/* "armed", "dormant" (disabled), "paused" (all rules held) or "spent" (fired `times` times). */
+const char *fl_rule_state(const struct fl_rule *r);
+
+/* Arm or disarm the rule called name; arming restarts its start/duration window. Returns 0, or
+ * -1 when there is no such rule. */
+int fl_rules_enable(const char *name, bool on);
+
+/* Hold every rule (nothing fires, every call takes the fast path) or let them go again. */
+void fl_rules_pause(bool on);
+bool fl_rules_paused(void);
+
+/* Change one key of the rule called name (fl_config_set_key: validated like the file). The
+ * rule keeps its counters and its stream. Returns 0, or -1 with the reason in *diag. */
+int fl_rules_set(const char *name, const char *key, const char *value, struct fl_diag *diag);
+
 #endif

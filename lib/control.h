@@ -1,0 +1,38 @@
+/* Run-time control: the commands a game-day facilitator sends (faultline ctl, socat, the
+ * in-process API) and the socket that serves them. */
+#ifndef FL_CONTROL_H
+#define FL_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A reply being built: lines, the last one "ok" or "error: ...". Grows with malloc. */
+struct fl_reply {
+    char *text;
+    size_t len, cap;
+    bool failed;   /* the command failed: the reply ends in "error: ..." */
+};
+
+/* Run one command line ("enable db-refused", "set x probability=0.5", "stats", ...) and write
+ * its whole reply into *out, ending in "ok\n" or "error: ...\n". Call with fl_guard set.
+ * Release out->text with free. */
+void fl_control_run(const char *line, struct fl_reply *out);
+
+/* Start serving the control socket of this process ($XDG_RUNTIME_DIR/faultline/PID.sock or
+ * /tmp/faultline-UID/PID.sock, directory 0700, socket 0600) on a thread of its own. Returns
+ * 0, or -1 after saying why on stderr. */
+int fl_control_start(void);
+
+/* After fork, in the child: the parent's socket is not the child's; serve one of its own. */
+void fl_control_atfork_child(void);
+
+/* At exit: remove this process's socket. */
+void fl_control_stop(void);
+
+/* Read the config again (the file and FAULTLINE_RULES as they were at start, and the same seed)
+ * and put its rules in place of the current ones, or, on any error, keep the current ones and
+ * return -1 with the reason in *diag. Defined in init.c. */
+struct fl_diag;
+int fl_reload(struct fl_diag *diag);
+
+#endif
