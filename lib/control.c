@@ -223,11 +223,6 @@ static void serve_one(int fd)
     char line[1024];
     size_t n = 0;
     struct fl_reply out = {0};
-    if (!peer_allowed(fd)) {
-        static const char no[] = "error: permission denied: not this process's user\n";
-        fl_real_write(fd, no, sizeof no - 1);
-        return;
-    }
     while (n < sizeof line - 1 && !memchr(line, '\n', n)) {
         struct pollfd p = {fd, POLLIN, 0};
         if (poll(&p, 1, 5000) <= 0)
@@ -238,6 +233,11 @@ static void serve_one(int fd)
         n += (size_t)r;
     }
     line[n] = '\0';
+    if (!peer_allowed(fd)) { /* told after its request is read: a reset would hide the reply */
+        static const char no[] = "error: permission denied: not this process's user\n";
+        fl_real_write(fd, no, sizeof no - 1);
+        return;
+    }
     fl_control_run(line, &out);
     for (size_t done = 0; out.text && done < out.len;) {
         ssize_t w = fl_real_write(fd, out.text + done, out.len - done);
