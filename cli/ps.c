@@ -1,0 +1,215 @@
+/* faultline ps: the processes with a live control socket, from the socket directory and each
+ * one's `stats` reply; sockets left by dead processes are removed. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ctlpath.h"
+#include "jsonl.h"
+
+/* A live process answers at once; one that does not is shown, not waited for. */
+#define PS_TIMEOUT_MS 2000
+
+static int ps_main(int argc, char **argv);
+
+const struct fl_cli_verb fl_cli_ps = {
+    .name = "ps",
+    .summary = "list the processes with a live control socket",
+    .usage = "faultline ps",
+    .options =
+        "  -h, --help     this help\n"
+        "One row per process: its pid, program, rules armed (of all its rules) and faults\n"
+        "injected so far. Sockets left by processes that are gone are removed.\n",
+    .main = ps_main,
+};
+
+struct row {
+    pid_t pid;
+    char program[4096];
+    char armed[48];
+    char injected[24];
+};
+
+/* The socket directory's entries that name a process: "PID.sock", ascending. */
+static int scan(const char *dir, pid_t **pids, size_t *n)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    size_t cap = 0;
+
+    *pids = NULL, *n = 0;
+    if (!d)
+        return errno == ENOENT ? 0 : -1;
+    while ((e = readdir(d))) {
+        char digits[16];
+        size_t len = strlen(e->d_name);
+        pid_t pid;
+        if (len < 6 || len - 5 >= sizeof digits || strcmp(e->d_name + len - 5, ".sock") != 0)
+            continue;
+        snprintf(digits, sizeof digits, "%.*s", (int)(len - 5), e->d_name);
+        if ((pid = fl_cli_parse_pid(digits)) < 0)
+            continue;
+        if (*n == cap) {
+            pid_t *p = realloc(*pids, (cap = cap ? cap * 2 : 16) * sizeof *p);
+            if (!p)
+                break;
+            *pids = p;
+        }
+        (*pids)[(*n)++] = pid;
+    }
+    closedir(d);
+    return 0;
+}
+
+static int by_pid(const void *a, const void *b)
+{
+    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* Remove the socket of a process that is gone (only a socket, only in our directory). */
+static void remove_stale(pid_t pid)
+{
+    char path[512];
+    struct stat st;
+
+    if (fl_ctl_socket(pid, path, sizeof path) && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(path);
+}
+
+/* Fill the row from a stats reply: {"pid":N,"program":"...","paused":false,"seed":N,
+ * "rules":[{"name":"x","state":"armed","injected":N,...},...]}. */
+static int fill_row(struct row *r, const char *line)
+{
+    struct fl_json v;
+    const struct fl_json *rules, *paused;
+    size_t armed = 0;
+    int64_t injected = 0, n;
+
+    if (!line || fl_json_parse(line, strcspn(line, "\n"), &v) < 0)
+        return -1;
+    rules = fl_json_get(&v, "rules");
+    paused = fl_json_get(&v, "paused");
+    if (!fl_json_str(&v, "program") || !rules || rules->type != FL_JSON_ARRAY) {
+        fl_json_free(&v);
+        return -1;
+    }
+    for (size_t i = 0; i < rules->n; i++) {
+        const char *state = fl_json_str(&rules->items[i], "state");
+        armed += state && strcmp(state, "armed") == 0;
+        injected += fl_json_int(&rules->items[i], "injected", &n) ? n : 0;
+    }
+    snprintf(r->program, sizeof r->program, "%s", fl_json_str(&v, "program"));
+    snprintf(r->armed, sizeof r->armed, "%zu/%zu%s", armed, rules->n,
+             paused && paused->type == FL_JSON_BOOL && paused->boolean ? " (paused)" : "");
+    snprintf(r->injected, sizeof r->injected, "%" PRId64, injected);
+    fl_json_free(&v);
+    return 0;
+}
+
+/* Ask one process for its stats: 1 a row to show, 0 none (gone, its socket removed). */
+static int probe(pid_t pid, struct row *r)
+{
+    struct fl_ctl_reply reply;
+    enum fl_ctl_status st = fl_ctl_request(pid, "stats", PS_TIMEOUT_MS, &reply);
+
+    if (st == FL_CTL_REFUSED) {    /* maybe between bind and listen: ask once more */
+        fl_ctl_reply_free(&reply);
+        usleep(50000);
+        st = fl_ctl_request(pid, "stats", PS_TIMEOUT_MS, &reply);
+    }
+    *r = (struct row){.pid = pid, .program = "?", .armed = "?", .injected = "?"};
+    switch (st) {
+    case FL_CTL_NO_PROCESS:
+    case FL_CTL_REFUSED:
+        remove_stale(pid);
+        /* fall through */
+    case FL_CTL_NO_SOCKET:
+        fl_ctl_reply_free(&reply);
+        return 0;
+    case FL_CTL_OK:
+        if (fill_row(r, reply.lines) < 0)
+            fl_cli_say("%d: the stats reply is not what was expected", (int)pid);
+        break;
+    default:
+        fl_cli_say("%d: %s", (int)pid, reply.message);
+    }
+    fl_ctl_reply_free(&reply);
+    return 1;
+}
+
+static int width(const char *head, const struct row *rows, size_t n, size_t off)
+{
+    int w = (int)strlen(head);
+
+    for (size_t i = 0; i < n; i++) {
+        int l = (int)strlen((const char *)&rows[i] + off);
+        w = l > w ? l : w;
+    }
+    return w;
+}
+
+static void print_table(const struct row *rows, size_t n)
+{
+    int wp = 3, wprog = width("PROGRAM", rows, n, offsetof(struct row, program));
+    int warm = width("RULES ARMED", rows, n, offsetof(struct row, armed));
+
+    for (size_t i = 0; i < n; i++) {
+        int l = snprintf(NULL, 0, "%d", (int)rows[i].pid);
+        wp = l > wp ? l : wp;
+    }
+    printf("%-*s  %-*s  %-*s  %s\n", wp, "PID", wprog, "PROGRAM", warm, "RULES ARMED",
+           "FAULTS INJECTED");
+    for (size_t i = 0; i < n; i++)
+        printf("%-*d  %-*s  %-*s  %s\n", wp, (int)rows[i].pid, wprog, rows[i].program, warm,
+               rows[i].armed, rows[i].injected);
+}
+
+static int ps_main(int argc, char **argv)
+{
+    static const struct option longs[] = {
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    char dir[256];
+    pid_t *pids;
+    struct row *rows;
+    size_t n, shown = 0;
+    int c;
+
+    while ((c = getopt_long(argc, argv, ":h", longs, NULL)) != -1) {
+        if (c == 'h')
+            return fl_cli_help(&fl_cli_ps);
+        return fl_cli_bad_option(&fl_cli_ps, c, argv);
+    }
+    if (optind < argc)
+        return fl_cli_usage_error(&fl_cli_ps, "unexpected argument '%s'", argv[optind]);
+    if (!fl_ctl_dir(dir, sizeof dir) || scan(dir, &pids, &n) < 0) {
+        fl_cli_say("%s: %s", fl_ctl_dir(dir, sizeof dir) ? dir : "socket directory",
+                   strerror(errno));
+        return FL_EXIT_FAIL;
+    }
+    if (n)
+        qsort(pids, n, sizeof *pids, by_pid);
+    if (!(rows = calloc(n ? n : 1, sizeof *rows))) {
+        free(pids);
+        fl_cli_say("out of memory");
+        return FL_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < n; i++)
+        shown += (size_t)probe(pids[i], &rows[shown]);
+    print_table(rows, shown);
+    free(rows);
+    free(pids);
+    return FL_EXIT_OK;
+}

@@ -1,0 +1,650 @@
+/* faultline report: what event logs hold. Per process, per rule (by call, action, errno), the
+ * control commands, and a timeline a person can read at a glance; or the same counts as one
+ * JSON object. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "jsonl.h"
+
+#define COLUMNS   60    /* of the timeline */
+#define NAME_MAX_SHOWN 24
+
+static int report_main(int argc, char **argv);
+
+const struct fl_cli_verb fl_cli_report = {
+    .name = "report",
+    .summary = "summarise event logs: per process, rule, call, action; over time",
+    .usage = "faultline report [--json] log ...",
+    .options =
+        "  --json         one JSON object with the same counts\n"
+        "  -h, --help     this help\n"
+        "A log of - is the standard input. Lines that are not events are counted and skipped.\n",
+    .main = report_main,
+};
+
+/* ---- what the logs hold --------------------------------------------------------------------- */
+
+struct count {
+    char *name;
+    uint64_t n;
+};
+
+struct counts {
+    struct count *v;
+    size_t n, cap;
+};
+
+struct rule {
+    char *name;
+    uint64_t faults, dry_run;
+    struct counts calls, actions, errnos;
+    int64_t first, last;            /* ns since the epoch */
+    int64_t *times;                 /* of every fault, for the timeline */
+    size_t ntimes, cap;
+};
+
+struct proc {
+    int64_t pid, parent;            /* parent: -1 when not a forked child */
+    char *program, *seed;           /* NULL: no start line seen; seed as written */
+    uint64_t faults;
+};
+
+struct control {
+    int64_t t, pid;
+    char *command;                  /* NULL when the line has none */
+    int ok;                         /* 1, 0, or -1 unknown */
+};
+
+struct report {
+    size_t logs, lines, events, not_json, not_event;
+    bool any_time;
+    int64_t first, last;
+    struct rule *rules;
+    size_t nrules, rules_cap;
+    struct proc *procs;
+    size_t nprocs, procs_cap;
+    struct control *ctl;
+    size_t nctl, ctl_cap;
+    size_t last_rule, last_proc;    /* where the previous lookups found theirs */
+    bool oom;
+};
+
+/* Room for one more element in *v (of `size` bytes each); false when out of memory. */
+static bool room(void **v, size_t n, size_t *cap, size_t size)
+{
+    void *p;
+
+    if (n < *cap)
+        return true;
+    if (!(p = realloc(*v, (*cap ? *cap * 2 : 8) * size)))
+        return false;
+    *v = p;
+    *cap = *cap ? *cap * 2 : 8;
+    return true;
+}
+
+static bool count_add(struct counts *c, const char *name)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->v[i].name, name) == 0)
+            return ++c->v[i].n, true;
+    if (!room((void **)&c->v, c->n, &c->cap, sizeof *c->v))
+        return false;
+    if (!(c->v[c->n].name = strdup(name)))
+        return false;
+    c->v[c->n++].n = 1;
+    return true;
+}
+
+static int by_count(const void *a, const void *b)
+{
+    const struct count *x = a, *y = b;
+
+    if (x->n != y->n)
+        return x->n < y->n ? 1 : -1;
+    return strcmp(x->name, y->name);
+}
+
+/* The rule named `name`, added when new; NULL when out of memory. */
+static struct rule *find_rule(struct report *r, const char *name)
+{
+    size_t *last = &r->last_rule;
+
+    if (*last < r->nrules && strcmp(r->rules[*last].name, name) == 0)
+        return &r->rules[*last];
+    for (*last = 0; *last < r->nrules; ++*last)
+        if (strcmp(r->rules[*last].name, name) == 0)
+            return &r->rules[*last];
+    if (!room((void **)&r->rules, r->nrules, &r->rules_cap, sizeof *r->rules))
+        return NULL;
+    r->rules[r->nrules] = (struct rule){.name = strdup(name)};
+    return r->rules[r->nrules].name ? &r->rules[r->nrules++] : NULL;
+}
+
+/* The process `pid`, added when new; NULL when out of memory. */
+static struct proc *find_proc(struct report *r, int64_t pid)
+{
+    size_t *last = &r->last_proc;
+
+    if (*last < r->nprocs && r->procs[*last].pid == pid)
+        return &r->procs[*last];
+    for (*last = 0; *last < r->nprocs; ++*last)
+        if (r->procs[*last].pid == pid)
+            return &r->procs[*last];
+    if (!room((void **)&r->procs, r->nprocs, &r->procs_cap, sizeof *r->procs))
+        return NULL;
+    r->procs[r->nprocs] = (struct proc){.pid = pid, .parent = -1};
+    return &r->procs[r->nprocs++];
+}
+
+/* ---- reading -------------------------------------------------------------------------------- */
+
+/* A start line: the process began, or executed another program (then the latest one counts). */
+static int on_start(const struct fl_json *e, struct proc *p)
+{
+    const struct fl_json *seed = fl_json_get(e, "seed"), *parent = fl_json_get(e, "parent");
+    const char *program = fl_json_str(e, "program");
+    int64_t ppid;
+
+    if (program) {
+        free(p->program);
+        if (!(p->program = strdup(program)))
+            return -1;
+    }
+    if (seed && seed->type == FL_JSON_NUMBER) {
+        free(p->seed);
+        if (!(p->seed = strdup(seed->text)))
+            return -1;
+    }
+    if (parent && parent->type == FL_JSON_STRING && fl_cli_parse_pid(parent->text) > 0)
+        p->parent = fl_cli_parse_pid(parent->text);
+    else if (fl_json_int(e, "parent", &ppid) && ppid > 0)
+        p->parent = ppid;
+    return 0;
+}
+
+static int on_fault(struct report *r, const struct fl_json *e, struct proc *p, int64_t t)
+{
+    const char *name = fl_json_str(e, "rule"), *call = fl_json_str(e, "call");
+    const char *action = fl_json_str(e, "action"), *err = fl_json_str(e, "errno");
+    const struct fl_json *dry = fl_json_get(e, "dry_run");
+    struct rule *rule;
+
+    if (!name || !call || !action)
+        return 1;
+    if (!(rule = find_rule(r, name)))
+        return -1;
+    if (!rule->faults || t < rule->first)
+        rule->first = t;
+    if (!rule->faults || t > rule->last)
+        rule->last = t;
+    rule->faults++;
+    rule->dry_run += dry && dry->type == FL_JSON_BOOL && dry->boolean;
+    p->faults++;
+    if (!count_add(&rule->calls, call) || !count_add(&rule->actions, action) ||
+        (err && !count_add(&rule->errnos, err)))
+        return -1;
+    if (!room((void **)&rule->times, rule->ntimes, &rule->cap, sizeof *rule->times))
+        return -1;
+    rule->times[rule->ntimes++] = t;
+    return 0;
+}
+
+static int on_control(struct report *r, const struct fl_json *e, int64_t pid, int64_t t)
+{
+    const struct fl_json *ok = fl_json_get(e, "ok");
+    const char *command = fl_json_str(e, "command");
+    struct control *c;
+
+    if (!room((void **)&r->ctl, r->nctl, &r->ctl_cap, sizeof *r->ctl))
+        return -1;
+    c = &r->ctl[r->nctl++];
+    *c = (struct control){.t = t, .pid = pid, .ok = ok && ok->type == FL_JSON_BOOL ? ok->boolean
+                                                                                 : -1};
+    return command && !(c->command = strdup(command)) ? -1 : 0;
+}
+
+/* One event: 0 taken, 1 not an event, -1 out of memory. */
+static int on_event(struct report *r, const struct fl_json *e)
+{
+    const char *kind = fl_json_str(e, "event");
+    int64_t t, pid;
+    struct proc *p;
+
+    if (!kind || !fl_json_time_ns(e, "t", &t) || !fl_json_int(e, "pid", &pid))
+        return 1;
+    if (strcmp(kind, "fault") == 0 && (!fl_json_str(e, "rule") || !fl_json_str(e, "call") ||
+                                       !fl_json_str(e, "action")))
+        return 1;
+    if (!(p = find_proc(r, pid)))
+        return -1;
+    if (!r->any_time || t < r->first)
+        r->first = t;
+    if (!r->any_time || t > r->last)
+        r->last = t;
+    r->any_time = true;
+    r->events++;
+    if (strcmp(kind, "start") == 0)
+        return on_start(e, p);
+    if (strcmp(kind, "fault") == 0)
+        return on_fault(r, e, p, t);
+    if (strcmp(kind, "control") == 0)
+        return on_control(r, e, pid, t);
+    return 0;   /* an event of a kind this version does not know: counted, no more */
+}
+
+static void read_line(struct report *r, const char *line, size_t len)
+{
+    struct fl_json v;
+    int rc;
+
+    r->lines++;
+    if (fl_json_parse(line, len, &v) < 0) {
+        r->not_json++;
+        return;
+    }
+    rc = v.type == FL_JSON_OBJECT ? on_event(r, &v) : 1;
+    if (rc > 0)
+        r->not_event++;
+    else if (rc < 0)
+        r->oom = true;
+    fl_json_free(&v);
+}
+
+/* Read one log; -1 after saying why it cannot be read. */
+static int read_log(struct report *r, const char *path)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = 0;
+
+    if (!f) {
+        fl_cli_say("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    while ((n = getline(&line, &cap, f)) > 0) {
+        size_t len = (size_t)n - (line[n - 1] == '\n');
+        read_line(r, line, len);
+    }
+    if (ferror(f)) {
+        fl_cli_say("%s: %s", path, strerror(errno));
+        rc = -1;
+    }
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    r->logs++;
+    return rc;
+}
+
+/* ---- the timeline --------------------------------------------------------------------------- */
+
+static void bin_times(const struct report *r, const struct rule *rule, uint64_t bins[COLUMNS])
+{
+    int64_t span = r->last - r->first;
+
+    memset(bins, 0, COLUMNS * sizeof *bins);
+    for (size_t i = 0; i < rule->ntimes; i++) {
+        __int128 off = rule->times[i] - r->first;
+        size_t col = span > 0 ? (size_t)(off * COLUMNS / span) : 0;
+        bins[col < COLUMNS ? col : COLUMNS - 1]++;
+    }
+}
+
+/* ' ' none; then '.', ':', '*', '#' by quarters of the busiest column. */
+static char mark(uint64_t n, uint64_t max)
+{
+    static const char marks[] = " .:*#";
+
+    return n ? marks[(4 * n + max - 1) / max] : ' ';
+}
+
+/* "2.05ms": three significant digits in the largest fitting unit. */
+static const char *fmt_span(double ns, char *buf, size_t cap)
+{
+    static const struct { const char *unit; double ns; } units[] = {
+        {"s", 1e9}, {"ms", 1e6}, {"us", 1e3}, {"ns", 1},
+    };
+    size_t i = 0;
+
+    while (i + 1 < sizeof units / sizeof units[0] && ns < units[i].ns)
+        i++;
+    snprintf(buf, cap, "%.3g%s", ns / units[i].ns, units[i].unit);
+    return buf;
+}
+
+static const char *since(const struct report *r, int64_t t, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "+%.3fs", (double)(t - r->first) / 1e9);
+    return buf;
+}
+
+static void print_legend(uint64_t max)
+{
+    static const char marks[] = ".:*#";
+    bool any = false;
+
+    printf("  ");
+    for (uint64_t level = 1; level <= 4; level++) {
+        uint64_t lo = (level - 1) * max / 4 + 1, hi = level * max / 4;
+        if (lo > hi)
+            continue;
+        printf("%s'%c' %" PRIu64, any ? ", " : "", marks[level - 1], lo);
+        if (hi > lo)
+            printf("-%" PRIu64, hi);
+        any = true;
+    }
+    printf(" fault%s a column\n", max == 1 ? "" : "s");
+}
+
+static void print_timeline(const struct report *r)
+{
+    uint64_t (*bins)[COLUMNS] = calloc(r->nrules ? r->nrules : 1, sizeof *bins), max = 0;
+    char a[32], b[32], width[32];
+    int w = 9;      /* "(control)" */
+
+    if (!bins)
+        return;
+    for (size_t i = 0; i < r->nrules; i++) {
+        int l = (int)strlen(r->rules[i].name);
+        w = l > w ? (l > NAME_MAX_SHOWN ? NAME_MAX_SHOWN : l) : w;
+        bin_times(r, &r->rules[i], bins[i]);
+        for (int c = 0; c < COLUMNS; c++)
+            max = bins[i][c] > max ? bins[i][c] : max;
+    }
+    printf("\ntimeline: %s to %s, %s a column\n", since(r, r->first, a, sizeof a),
+           since(r, r->last, b, sizeof b),
+           fmt_span((double)(r->last - r->first) / COLUMNS, width, sizeof width));
+    for (size_t i = 0; i < r->nrules; i++) {
+        printf("  %-*.*s |", w, w, r->rules[i].name);
+        for (int c = 0; c < COLUMNS; c++)
+            putchar(mark(bins[i][c], max));
+        printf("| %" PRIu64 "\n", r->rules[i].faults);
+    }
+    if (r->nctl) {
+        char row[COLUMNS + 1];
+        int64_t span = r->last - r->first;
+        memset(row, ' ', COLUMNS), row[COLUMNS] = '\0';
+        for (size_t i = 0; i < r->nctl; i++) {
+            __int128 off = r->ctl[i].t - r->first;
+            size_t col = span > 0 ? (size_t)(off * COLUMNS / span) : 0;
+            row[col < COLUMNS ? col : COLUMNS - 1] = '^';
+        }
+        printf("  %-*s |%s| %zu\n", w, "(control)", row, r->nctl);
+    }
+    printf("  %-*s  %-*s%s\n", w, "", COLUMNS - 7, since(r, r->first, a, sizeof a),
+           since(r, r->last, b, sizeof b));
+    if (max)
+        print_legend(max);
+    free(bins);
+}
+
+/* ---- text ----------------------------------------------------------------------------------- */
+
+static void print_counts(const char *label, struct counts *c)
+{
+    if (!c->n)
+        return;
+    qsort(c->v, c->n, sizeof *c->v, by_count);
+    printf("    %-9s", label);
+    for (size_t i = 0; i < c->n; i++)
+        printf(" %s=%" PRIu64, c->v[i].name, c->v[i].n);
+    putchar('\n');
+}
+
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
+static int max_int(int a, int b)
+{
+    return a > b ? a : b;
+}
+
+static void print_processes(const struct report *r)
+{
+    int wpid = 3, wparent = 6, wseed = 4, wfaults = 6;
+    char parent[24];
+
+    for (size_t i = 0; i < r->nprocs; i++) {
+        const struct proc *p = &r->procs[i];
+        wpid = max_int(wpid, snprintf(NULL, 0, "%" PRId64, p->pid));
+        wparent = max_int(wparent, snprintf(NULL, 0, "%" PRId64, p->parent));
+        wseed = max_int(wseed, p->seed ? (int)strlen(p->seed) : 1);
+        wfaults = max_int(wfaults, snprintf(NULL, 0, "%" PRIu64, p->faults));
+    }
+    printf("\nprocesses\n  %-*s  %-*s  %-*s  %*s  %s\n", wpid, "PID", wparent, "PARENT", wseed,
+           "SEED", wfaults, "FAULTS", "PROGRAM");
+    for (size_t i = 0; i < r->nprocs; i++) {
+        const struct proc *p = &r->procs[i];
+        snprintf(parent, sizeof parent, p->parent > 0 ? "%" PRId64 : "-", p->parent);
+        printf("  %-*" PRId64 "  %-*s  %-*s  %*" PRIu64 "  %s\n", wpid, p->pid, wparent, parent,
+               wseed, p->seed ? p->seed : "?", wfaults, p->faults,
+               p->program ? p->program : "? (no start line)");
+    }
+}
+
+static void print_rules(struct report *r)
+{
+    char a[32], b[32];
+
+    if (!r->nrules)
+        return;
+    printf("\nrules\n");
+    for (size_t i = 0; i < r->nrules; i++) {
+        struct rule *rule = &r->rules[i];
+        printf("  %s: %" PRIu64 " %s", rule->name, rule->faults,
+               plural(rule->faults, "fault", "faults"));
+        if (rule->dry_run)
+            printf(" (%" PRIu64 " in a dry run)", rule->dry_run);
+        printf(", first %s, last %s\n", since(r, rule->first, a, sizeof a),
+               since(r, rule->last, b, sizeof b));
+        print_counts("calls", &rule->calls);
+        print_counts("actions", &rule->actions);
+        print_counts("errno", &rule->errnos);
+    }
+}
+
+static void print_control(const struct report *r)
+{
+    char a[32];
+
+    if (!r->nctl)
+        return;
+    printf("\ncontrol commands\n");
+    for (size_t i = 0; i < r->nctl; i++)
+        printf("  %s  pid %-8" PRId64 " %s%s\n", since(r, r->ctl[i].t, a, sizeof a),
+               r->ctl[i].pid, r->ctl[i].command ? r->ctl[i].command : "?",
+               r->ctl[i].ok == 0 ? "  (failed)" : "");
+}
+
+static void print_text(struct report *r)
+{
+    uint64_t faults = 0;
+
+    for (size_t i = 0; i < r->nrules; i++)
+        faults += r->rules[i].faults;
+    printf("%zu %s, %zu %s: %zu %s, %" PRIu64 " %s, %zu control %s\n", r->logs,
+           plural(r->logs, "log", "logs"), r->events, plural(r->events, "event", "events"),
+           r->nprocs, plural(r->nprocs, "process", "processes"), faults,
+           plural(faults, "fault", "faults"), r->nctl, plural(r->nctl, "command", "commands"));
+    if (r->not_json)
+        printf("%zu %s skipped: not JSON\n", r->not_json,
+               plural(r->not_json, "line", "lines"));
+    if (r->not_event)
+        printf("%zu %s skipped: not a faultline event\n", r->not_event,
+               plural(r->not_event, "line", "lines"));
+    if (!r->events)
+        return;
+    print_processes(r);
+    print_rules(r);
+    print_control(r);
+    print_timeline(r);
+}
+
+/* ---- JSON ----------------------------------------------------------------------------------- */
+
+static void json_counts(const char *key, struct counts *c)
+{
+    if (c->n)
+        qsort(c->v, c->n, sizeof *c->v, by_count);
+    printf(",\"%s\":{", key);
+    for (size_t i = 0; i < c->n; i++) {
+        printf("%s", i ? "," : "");
+        fl_json_put_string(stdout, c->v[i].name);
+        printf(":%" PRIu64, c->v[i].n);
+    }
+    putchar('}');
+}
+
+/* Seconds since the first event, exactly: "0.003000000". */
+static void json_since(const struct report *r, const char *key, int64_t t)
+{
+    int64_t d = t - r->first;
+
+    printf(",\"%s\":%" PRId64 ".%09" PRId64, key, d / 1000000000, d % 1000000000);
+}
+
+static void json_rule(const struct report *r, struct rule *rule)
+{
+    uint64_t bins[COLUMNS];
+
+    printf("{\"name\":");
+    fl_json_put_string(stdout, rule->name);
+    printf(",\"faults\":%" PRIu64 ",\"dry_run\":%" PRIu64, rule->faults, rule->dry_run);
+    json_since(r, "first", rule->first);
+    json_since(r, "last", rule->last);
+    json_counts("by_call", &rule->calls);
+    json_counts("by_action", &rule->actions);
+    json_counts("by_errno", &rule->errnos);
+    bin_times(r, rule, bins);
+    printf(",\"timeline\":[");
+    for (int c = 0; c < COLUMNS; c++)
+        printf("%s%" PRIu64, c ? "," : "", bins[c]);
+    printf("]}");
+}
+
+static void json_process(const struct proc *p)
+{
+    printf("{\"pid\":%" PRId64 ",\"parent\":", p->pid);
+    if (p->parent > 0)
+        printf("%" PRId64, p->parent);
+    else
+        printf("null");
+    printf(",\"program\":");
+    if (p->program)
+        fl_json_put_string(stdout, p->program);
+    else
+        printf("null");
+    printf(",\"seed\":%s,\"faults\":%" PRIu64 "}", p->seed ? p->seed : "null", p->faults);
+}
+
+static void json_control(const struct report *r, const struct control *c)
+{
+    printf("{\"pid\":%" PRId64, c->pid);
+    json_since(r, "t", c->t);
+    printf(",\"command\":");
+    if (c->command)
+        fl_json_put_string(stdout, c->command);
+    else
+        printf("null");
+    printf(",\"ok\":%s}", c->ok < 0 ? "null" : c->ok ? "true" : "false");
+}
+
+static void print_json(struct report *r)
+{
+    uint64_t faults = 0;
+
+    for (size_t i = 0; i < r->nrules; i++)
+        faults += r->rules[i].faults;
+    printf("{\"logs\":%zu,\"lines\":%zu,\"events\":%zu,\"faults\":%" PRIu64
+           ",\"skipped\":{\"not_json\":%zu,\"not_event\":%zu}",
+           r->logs, r->lines, r->events, faults, r->not_json, r->not_event);
+    if (r->any_time) {
+        printf(",\"first_t\":%" PRId64 ".%09" PRId64, r->first / 1000000000,
+               r->first % 1000000000);
+        json_since(r, "span", r->last);
+    } else {
+        printf(",\"first_t\":null,\"span\":null");
+    }
+    printf(",\"processes\":[");
+    for (size_t i = 0; i < r->nprocs; i++)
+        printf("%s", i ? "," : ""), json_process(&r->procs[i]);
+    printf("],\"rules\":[");
+    for (size_t i = 0; i < r->nrules; i++)
+        printf("%s", i ? "," : ""), json_rule(r, &r->rules[i]);
+    printf("],\"control\":[");
+    for (size_t i = 0; i < r->nctl; i++)
+        printf("%s", i ? "," : ""), json_control(r, &r->ctl[i]);
+    printf("]}\n");
+}
+
+/* ---- the verb ------------------------------------------------------------------------------- */
+
+static void free_counts(struct counts *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->v[i].name);
+    free(c->v);
+}
+
+static void free_report(struct report *r)
+{
+    for (size_t i = 0; i < r->nrules; i++) {
+        free(r->rules[i].name);
+        free(r->rules[i].times);
+        free_counts(&r->rules[i].calls);
+        free_counts(&r->rules[i].actions);
+        free_counts(&r->rules[i].errnos);
+    }
+    for (size_t i = 0; i < r->nprocs; i++)
+        free(r->procs[i].program), free(r->procs[i].seed);
+    for (size_t i = 0; i < r->nctl; i++)
+        free(r->ctl[i].command);
+    free(r->rules);
+    free(r->procs);
+    free(r->ctl);
+}
+
+static int report_main(int argc, char **argv)
+{
+    static const struct option longs[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct report r = {0};
+    bool json = false;
+    int c, rc = FL_EXIT_OK;
+
+    while ((c = getopt_long(argc, argv, ":h", longs, NULL)) != -1) {
+        if (c == 'h')
+            return fl_cli_help(&fl_cli_report);
+        if (c != 'j')
+            return fl_cli_bad_option(&fl_cli_report, c, argv);
+        json = true;
+    }
+    if (optind >= argc)
+        return fl_cli_usage_error(&fl_cli_report, "no log to read");
+    for (int i = optind; i < argc; i++)
+        if (read_log(&r, argv[i]) < 0)
+            rc = FL_EXIT_FAIL;
+    if (r.oom) {
+        fl_cli_say("out of memory");
+        rc = FL_EXIT_FAIL;
+    }
+    if (json)
+        print_json(&r);
+    else
+        print_text(&r);
+    free_report(&r);
+    return rc;
+}

@@ -1,0 +1,592 @@
+/* faultline run: validate the config, preload the shim and exec the program.
+ *
+ * The options become the shim's environment: -c FAULTLINE_CONFIG (made absolute), -s
+ * FAULTLINE_SEED, -l FAULTLINE_LOG, and -e, --summary, --control and --dry-run the inline text
+ * FAULTLINE_RULES:
+ *
+ *   summary = true;
+ *   rules = (
+ *   { name = "e1"; BODY
+ *   },
+ *   { BODY-WITH-ITS-OWN-NAME
+ *   }
+ *   );
+ *
+ * (the newline after each BODY ends a comment the body may finish with). When FAULTLINE_RULES
+ * is already set, its text is kept and the options' text is merged into it through libconfig,
+ * since libconfig refuses a setting given twice: both are parsed, the options' global settings
+ * replace those of the same name, the -e rules are appended to its `rules` list (made when it
+ * has none), and the result is written back as libconfig text (comments and layout are lost,
+ * @include is expanded, floats keep 15 significant digits). Everything is validated with the
+ * shim's own reader before anything runs; then faultline execs the program, so that the exit
+ * status is the program's own. */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+
+#ifndef FL_LIBDIR
+#define FL_LIBDIR "/usr/local/lib"
+#endif
+#define FL_LIBNAME "libfaultline.so"
+
+static int run_main(int argc, char **argv);
+
+const struct fl_cli_verb fl_cli_run = {
+    .name = "run",
+    .summary = "run a program with faults injected",
+    .usage = "faultline run [-c file] [-e rule]... [-s seed] [-l log] [--summary] [--control] "
+             "[--dry-run] [--] command [arg ...]",
+    .options =
+        "  -c, --config FILE   the config file (FAULTLINE_CONFIG)\n"
+        "  -e, --rule RULE     one rule's body, such as 'calls=[\"write\"]; error=\"ENOSPC\"';\n"
+        "                      named e1, e2... by position unless it has a name; repeatable\n"
+        "  -s, --seed SEED     the seed, a non-negative integer (FAULTLINE_SEED)\n"
+        "  -l, --log LOG       the event log: a path (%p = pid) or \"stderr\" (FAULTLINE_LOG)\n"
+        "      --summary       a per-rule table on stderr when the program exits\n"
+        "      --control       listen on a control socket (faultline ctl, faultline ps)\n"
+        "      --dry-run       decide and log, inject nothing\n"
+        "  -h, --help          this help\n"
+        "The config is validated before the program starts; the exit status is the program's.\n",
+    .main = run_main,
+};
+
+struct run_opts {
+    const char *config;         /* -c */
+    const char **rules;         /* -e bodies */
+    size_t nrules;
+    const char *seed;           /* -s */
+    const char *log;            /* -l */
+    bool summary, control, dry_run;
+    char **cmd;                 /* the program and its arguments */
+};
+
+/* ---- the inline text ------------------------------------------------------------------------ */
+
+/* Whether `body` (the inside of a rule's braces) needs a name: false when it gives its own, and
+ * when it does not parse (a name added in front would only hide the syntax error, which the
+ * validation reports). */
+static bool needs_name(const char *body)
+{
+    config_t lc;
+    char *text;
+    bool needs = false;
+
+    if (asprintf(&text, "r = {\n%s\n};", body) < 0)
+        return false;
+    config_init(&lc);
+    if (config_read_string(&lc, text)) {
+        const config_setting_t *r = config_lookup(&lc, "r");
+        needs = r && !config_setting_get_member(r, "name");
+    }
+    config_destroy(&lc);
+    free(text);
+    return needs;
+}
+
+/* The text the options stand for, or "" when they give none. malloc'd; NULL when out of
+ * memory. */
+static char *options_text(const struct run_opts *o)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    if (!f)
+        return NULL;
+    if (o->summary)
+        fputs("summary = true;\n", f);
+    if (o->control)
+        fputs("control = true;\n", f);
+    if (o->dry_run)
+        fputs("dry_run = true;\n", f);
+    if (o->nrules)
+        fputs("rules = (\n", f);
+    for (size_t i = 0; i < o->nrules; i++) {
+        if (needs_name(o->rules[i]))
+            fprintf(f, "{ name = \"e%zu\"; %s\n}", i + 1, o->rules[i]);
+        else
+            fprintf(f, "{ %s\n}", o->rules[i]);
+        fputs(i + 1 < o->nrules ? ",\n" : "\n);\n", f);
+    }
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* Append a deep copy of `src` to the group, list or array `parent`. */
+static int copy_setting(config_setting_t *parent, const config_setting_t *src)
+{
+    int type = config_setting_type(src);
+    const char *name = config_setting_is_group(parent) ? config_setting_name(src) : NULL;
+    config_setting_t *dst = config_setting_add(parent, name, type);
+
+    if (!dst)
+        return -1;
+    config_setting_set_format(dst, config_setting_get_format(src));
+    switch (type) {
+    case CONFIG_TYPE_INT:
+        return config_setting_set_int(dst, config_setting_get_int(src)) ? 0 : -1;
+    case CONFIG_TYPE_INT64:
+        return config_setting_set_int64(dst, config_setting_get_int64(src)) ? 0 : -1;
+    case CONFIG_TYPE_FLOAT:
+        return config_setting_set_float(dst, config_setting_get_float(src)) ? 0 : -1;
+    case CONFIG_TYPE_BOOL:
+        return config_setting_set_bool(dst, config_setting_get_bool(src)) ? 0 : -1;
+    case CONFIG_TYPE_STRING:
+        return config_setting_set_string(dst, config_setting_get_string(src)) ? 0 : -1;
+    }
+    for (int i = 0; i < config_setting_length(src); i++)
+        if (copy_setting(dst, config_setting_get_elem(src, (unsigned)i)) < 0)
+            return -1;
+    return 0;
+}
+
+/* The `rules` list of `root`, made (or an empty array replaced) when needed; NULL when
+ * `rules` is something else. */
+static config_setting_t *rules_list(config_setting_t *root)
+{
+    config_setting_t *rules = config_setting_get_member(root, "rules");
+
+    if (rules && config_setting_is_array(rules) && config_setting_length(rules) == 0) {
+        config_setting_remove(root, "rules");
+        rules = NULL;
+    }
+    if (!rules)
+        return config_setting_add(root, "rules", CONFIG_TYPE_LIST);
+    return config_setting_is_list(rules) ? rules : NULL;
+}
+
+/* Merge the settings of `add` into `into` as the header comment says. */
+static int merge_settings(config_t *into, const config_t *add)
+{
+    config_setting_t *root = config_root_setting(into);
+    const config_setting_t *from = config_root_setting(add);
+
+    for (int i = 0; i < config_setting_length(from); i++) {
+        const config_setting_t *s = config_setting_get_elem(from, (unsigned)i);
+        const char *name = config_setting_name(s);
+        if (strcmp(name, "rules") == 0) {
+            config_setting_t *list = rules_list(root);
+            if (!list)
+                return -1;
+            for (int j = 0; j < config_setting_length(s); j++)
+                if (copy_setting(list, config_setting_get_elem(s, (unsigned)j)) < 0)
+                    return -1;
+            continue;
+        }
+        if (config_setting_get_member(root, name))
+            config_setting_remove(root, name);
+        if (copy_setting(root, s) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The options' text merged into the text FAULTLINE_RULES already held; malloc'd. NULL when
+ * either does not parse or the merge fails: the caller then validates them apart, which
+ * explains why. */
+static char *merge_text(const char *existing, const char *ours)
+{
+    config_t a, b;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f;
+
+    config_init(&a);
+    config_init(&b);
+    if (config_read_string(&a, existing) && config_read_string(&b, ours) &&
+        merge_settings(&a, &b) == 0 && (f = open_memstream(&text, &len))) {
+        config_write(&a, f);
+        if (fclose(f) != 0) {
+            free(text);
+            text = NULL;
+        }
+    }
+    config_destroy(&a);
+    config_destroy(&b);
+    return text;
+}
+
+/* ---- validation ----------------------------------------------------------------------------- */
+
+/* Load the config as the shim will; on error print the diagnostic and return -1. */
+static int validate(const char *path, const char *text, struct fl_config *cfg)
+{
+    struct fl_diag diag;
+
+    if (fl_config_load(cfg, path, text, &diag) == 0)
+        return 0;
+    fl_cli_say("%s", diag.text);
+    return -1;
+}
+
+/* Build FAULTLINE_RULES from the options and what it held, and validate it with the config
+ * file `path` into *cfg (left zeroed when there is neither). Returns 0 and the text to export
+ * (malloc'd; NULL for none) in *out, or -1 after printing why it is refused. */
+static int build_inline(const struct run_opts *o, const char *path, char **out,
+                        struct fl_config *cfg)
+{
+    const char *existing = getenv("FAULTLINE_RULES");
+    char *ours = options_text(o), *text;
+    struct fl_config tmp;
+
+    *out = NULL;
+    if (!ours) {
+        fl_cli_say("out of memory");
+        return -1;
+    }
+    if (!*ours) {
+        free(ours);
+        ours = NULL;
+    }
+    if (existing && !*existing)
+        existing = NULL;
+    if (existing && ours) {
+        /* the text already there first, so that its messages carry its own line numbers */
+        if (validate(path, existing, &tmp) < 0)
+            goto refuse;
+        fl_config_free(&tmp);
+        if (!(text = merge_text(existing, ours))) {
+            if (validate(path, ours, &tmp) == 0) {
+                fl_config_free(&tmp);
+                fl_cli_say("FAULTLINE_RULES: cannot add the options' settings to it");
+            }
+            goto refuse;
+        }
+        free(ours);
+    } else if (ours) {
+        text = ours;
+    } else {
+        text = existing ? strdup(existing) : NULL;
+        if (existing && !text) {
+            fl_cli_say("out of memory");
+            return -1;
+        }
+    }
+    if ((path || text) && validate(path, text, cfg) < 0) {
+        free(text);
+        return -1;
+    }
+    *out = text;
+    return 0;
+refuse:
+    free(ours);
+    return -1;
+}
+
+/* FAULTLINE_SEED as the shim reads it: digits only, within 64 bits. */
+static bool valid_seed(const char *text)
+{
+    char *end;
+
+    if (!text[0] || strspn(text, "0123456789") != strlen(text))
+        return false;
+    errno = 0;
+    (void)strtoull(text, &end, 10);
+    return errno == 0 && !*end;
+}
+
+/* The event log must open as the shim will open it: the program keeps faultline's pid (exec),
+ * so %p expands to the same number. Creating it early changes nothing: the shim appends. */
+static int check_log(const char *spec)
+{
+    char path[PATH_MAX];
+    size_t n = 0;
+    int fd;
+
+    if (!spec || !*spec || strcmp(spec, "stderr") == 0)
+        return 0;
+    for (const char *s = spec; *s && n < sizeof path - 24; s++) {
+        if (s[0] == '%' && s[1] == 'p')
+            n += (size_t)snprintf(path + n, sizeof path - n, "%d", (int)getpid()), s++;
+        else if (s[0] == '%' && s[1] == '%')
+            path[n++] = '%', s++;
+        else
+            path[n++] = *s;
+    }
+    path[n] = '\0';
+    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
+    if (fd < 0) {
+        fl_cli_say("%s: cannot open event log: %s", path, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+/* ---- the library ---------------------------------------------------------------------------- */
+
+/* An absolute path to `path` when it is a readable file, else NULL; malloc'd. */
+static char *usable(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, R_OK) != 0)
+        return NULL;
+    return realpath(path, NULL);
+}
+
+/* The shim: $FAULTLINE_LIBRARY, else libfaultline.so beside this executable (the build tree),
+ * else the installed one. malloc'd; NULL after printing why there is none. */
+static char *find_library(void)
+{
+    const char *env = getenv("FAULTLINE_LIBRARY");
+    char exe[PATH_MAX], beside[PATH_MAX + 32], *lib;
+    ssize_t n;
+
+    if (env && *env) {
+        if (!(lib = usable(env)))
+            fl_cli_say("FAULTLINE_LIBRARY: %s: not a readable file", env);
+        return lib;
+    }
+    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        *strrchr(exe, '/') = '\0';
+        snprintf(beside, sizeof beside, "%s/" FL_LIBNAME, exe);
+        if ((lib = usable(beside)))
+            return lib;
+    }
+    if ((lib = usable(FL_LIBDIR "/" FL_LIBNAME)))
+        return lib;
+    fl_cli_say("cannot find " FL_LIBNAME " in %s or " FL_LIBDIR
+               " (set FAULTLINE_LIBRARY to its path)", n > 0 ? exe : "faultline's directory");
+    return NULL;
+}
+
+/* LD_PRELOAD with the shim in front of what it held. */
+static int set_preload(const char *lib)
+{
+    const char *old = getenv("LD_PRELOAD");
+    char *value;
+    int rc;
+
+    if (old && *old) {
+        if (asprintf(&value, "%s:%s", lib, old) < 0)
+            return -1;
+        rc = setenv("LD_PRELOAD", value, 1);
+        free(value);
+        return rc;
+    }
+    return setenv("LD_PRELOAD", lib, 1);
+}
+
+/* ---- the program ---------------------------------------------------------------------------- */
+
+/* The file execvp would run for `cmd`, or NULL when it finds none; malloc'd. */
+static char *resolve_command(const char *cmd)
+{
+    const char *path = getenv("PATH");
+    char dflt[256];
+
+    if (strchr(cmd, '/'))
+        return strdup(cmd);
+    if (!path) {
+        confstr(_CS_PATH, dflt, sizeof dflt);
+        path = dflt;
+    }
+    for (const char *p = path;; p++) {
+        size_t len = strcspn(p, ":");
+        char *file;
+        struct stat st;
+        if (asprintf(&file, "%.*s%s%s", (int)len, p, len ? "/" : "", cmd) < 0)
+            return NULL;
+        if (stat(file, &st) == 0 && S_ISREG(st.st_mode) && access(file, X_OK) == 0)
+            return file;
+        free(file);
+        p += len;
+        if (!*p)
+            return NULL;
+    }
+}
+
+/* 1 when `file` is an ELF executable without a program interpreter (statically linked), 0
+ * when it has one or is not ELF (a script), -1 when it cannot be read. */
+static int is_static(const char *file)
+{
+    unsigned char buf[4096];
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof buf, 0);
+    int rc = 0;
+
+    if (fd >= 0)
+        close(fd);
+    if (n < 0)
+        return -1;
+    if ((size_t)n < sizeof(Elf64_Ehdr) || memcmp(buf, ELFMAG, SELFMAG) != 0)
+        return 0;
+    if (buf[EI_CLASS] == ELFCLASS64) {
+        const Elf64_Ehdr *eh = (const Elf64_Ehdr *)buf;
+        if (eh->e_phentsize != sizeof(Elf64_Phdr) ||
+            eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > (uint64_t)n)
+            return 0;   /* headers out of the first page: do not guess */
+        rc = 1;
+        for (int i = 0; i < eh->e_phnum; i++)
+            if (((const Elf64_Phdr *)(buf + eh->e_phoff))[i].p_type == PT_INTERP)
+                rc = 0;
+    } else if (buf[EI_CLASS] == ELFCLASS32) {
+        const Elf32_Ehdr *eh = (const Elf32_Ehdr *)buf;
+        if (eh->e_phentsize != sizeof(Elf32_Phdr) ||
+            eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf32_Phdr) > (uint64_t)n)
+            return 0;
+        rc = 1;
+        for (int i = 0; i < eh->e_phnum; i++)
+            if (((const Elf32_Phdr *)(buf + eh->e_phoff))[i].p_type == PT_INTERP)
+                rc = 0;
+    }
+    return rc;
+}
+
+/* Say when the shim cannot reach into the program: statically linked, or set-user-ID /
+ * set-group-ID to someone else (the shim stays inert under AT_SECURE). Never refuses. */
+static void warn_unreachable(const char *cmd)
+{
+    char *file = resolve_command(cmd);
+    struct stat st;
+
+    if (!file)
+        return;     /* execvp will say it */
+    if (is_static(file) == 1)
+        fl_cli_say("warning: %s is statically linked: no faults can be injected into it", cmd);
+    if (stat(file, &st) == 0 && (st.st_mode & S_ISUID) && st.st_uid != getuid())
+        fl_cli_say("warning: %s is set-user-ID: the shim stays inert in it", cmd);
+    else if (stat(file, &st) == 0 && (st.st_mode & S_ISGID) && st.st_gid != getgid())
+        fl_cli_say("warning: %s is set-group-ID: the shim stays inert in it", cmd);
+    free(file);
+}
+
+/* ---- the verb ------------------------------------------------------------------------------- */
+
+#define WANT_HELP (-1)
+
+/* Fill *o from the command line: 0, WANT_HELP, or FL_EXIT_USAGE after saying why. */
+static int parse_options(int argc, char **argv, struct run_opts *o)
+{
+    static const struct option longs[] = {
+        {"config", required_argument, NULL, 'c'}, {"rule", required_argument, NULL, 'e'},
+        {"seed", required_argument, NULL, 's'},   {"log", required_argument, NULL, 'l'},
+        {"summary", no_argument, NULL, 'S'},      {"control", no_argument, NULL, 'C'},
+        {"dry-run", no_argument, NULL, 'D'},      {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    /* '+': options end at the program's name, which may be followed by its own options */
+    while ((c = getopt_long(argc, argv, "+:c:e:s:l:h", longs, NULL)) != -1) {
+        switch (c) {
+        case 'c': o->config = optarg; break;
+        case 'e': o->rules[o->nrules++] = optarg; break;
+        case 's': o->seed = optarg; break;
+        case 'l': o->log = optarg; break;
+        case 'S': o->summary = true; break;
+        case 'C': o->control = true; break;
+        case 'D': o->dry_run = true; break;
+        case 'h': return WANT_HELP;
+        default: return fl_cli_bad_option(&fl_cli_run, c, argv);
+        }
+    }
+    if (o->seed && !valid_seed(o->seed))
+        return fl_cli_usage_error(&fl_cli_run, "-s takes a non-negative integer, not '%s'",
+                                  o->seed);
+    if (o->log && !*o->log)
+        return fl_cli_usage_error(&fl_cli_run, "-l takes a path or \"stderr\", not ''");
+    if (o->config && !*o->config)
+        return fl_cli_usage_error(&fl_cli_run, "-c takes a file, not ''");
+    if (optind >= argc)
+        return fl_cli_usage_error(&fl_cli_run, "no command to run");
+    o->cmd = argv + optind;
+    return 0;
+}
+
+/* Export the shim's environment; -1 after printing why it cannot be. */
+static int set_environment(const struct run_opts *o, const char *inline_text, const char *lib)
+{
+    char *config = NULL;
+    int rc = 0;
+
+    if (o->config && !(config = realpath(o->config, NULL))) {
+        fl_cli_say("%s: %s", o->config, strerror(errno));
+        return -1;
+    }
+    if ((config && setenv("FAULTLINE_CONFIG", config, 1) != 0) ||
+        (inline_text && setenv("FAULTLINE_RULES", inline_text, 1) != 0) ||
+        (o->seed && setenv("FAULTLINE_SEED", o->seed, 1) != 0) ||
+        (o->log && setenv("FAULTLINE_LOG", o->log, 1) != 0) || set_preload(lib) != 0) {
+        fl_cli_say("cannot set the environment: %s", strerror(errno));
+        rc = -1;
+    }
+    free(config);
+    return rc;
+}
+
+/* The config file to read: -c, else the FAULTLINE_CONFIG already set (NULL: none). */
+static const char *config_path(const struct run_opts *o)
+{
+    const char *env = getenv("FAULTLINE_CONFIG");
+
+    return o->config ? o->config : env && *env ? env : NULL;
+}
+
+/* Everything the shim will read, checked as it will check it: the config, the seed, the log. */
+static int check_all(const struct run_opts *o, char **inline_text)
+{
+    const char *env_seed = getenv("FAULTLINE_SEED"), *env_log = getenv("FAULTLINE_LOG");
+    struct fl_config cfg = {0};
+    int rc = 0;
+
+    if (build_inline(o, config_path(o), inline_text, &cfg) < 0)
+        return -1;
+    if (!o->seed && env_seed && *env_seed && !valid_seed(env_seed)) {
+        fl_cli_say("FAULTLINE_SEED: '%.40s' is not a non-negative integer", env_seed);
+        rc = -1;
+    } else if (config_path(o) || *inline_text) {   /* else the shim stays idle */
+        rc = check_log(o->log ? o->log : env_log && *env_log ? env_log : cfg.log);
+    }
+    fl_config_free(&cfg);
+    if (rc < 0) {
+        free(*inline_text);
+        *inline_text = NULL;
+    }
+    return rc;
+}
+
+static int run_main(int argc, char **argv)
+{
+    const char *rules[argc > 0 ? argc : 1];
+    struct run_opts o = {.rules = rules};
+    char *inline_text = NULL, *lib;
+    int rc = parse_options(argc, argv, &o);
+
+    if (rc == WANT_HELP)
+        return fl_cli_help(&fl_cli_run);
+    if (rc)
+        return rc;
+    if (check_all(&o, &inline_text) < 0)
+        return FL_EXIT_USAGE;
+    if (!(lib = find_library()) || set_environment(&o, inline_text, lib) < 0) {
+        free(lib);
+        free(inline_text);
+        return FL_EXIT_USAGE;
+    }
+    free(lib);
+    free(inline_text);
+    warn_unreachable(o.cmd[0]);
+    fflush(NULL);
+    execvp(o.cmd[0], o.cmd);
+    rc = errno;
+    fl_cli_say("%s: %s", o.cmd[0], strerror(rc));
+    return rc == ENOENT || rc == ENOTDIR ? 127 : 126;
+}
