@@ -26,6 +26,7 @@
 #include <getopt.h>
 #include <libconfig.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -367,7 +368,29 @@ static char *find_library(void)
     return NULL;
 }
 
-/* LD_PRELOAD with the shim in front of what it held. */
+/* The length of the leading LD_PRELOAD entries that must stay first: sanitizer runtimes
+ * (libasan, libclang_rt.asan, ...) refuse to run unless they come before every other library. */
+static size_t sanitizer_prefix(const char *list)
+{
+    size_t keep = 0;
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ": ");
+        const char *base = p;
+        for (const char *q = p; q < p + n; q++)
+            if (*q == '/')
+                base = q + 1;
+        bool runtime = strncmp(base, "libasan", 7) == 0 || strncmp(base, "libtsan", 7) == 0 ||
+                       strncmp(base, "libhwasan", 9) == 0 || strncmp(base, "libclang_rt.", 12) == 0;
+        if (n == 0 || !runtime)
+            break;
+        keep = (size_t)(p + n - list);
+        p += n + (p[n] != '\0');
+    }
+    return keep;
+}
+
+/* LD_PRELOAD with the shim in front of what it held (behind a sanitizer runtime, which must
+ * stay first). */
 static int set_preload(const char *lib)
 {
     const char *old = getenv("LD_PRELOAD");
@@ -375,7 +398,11 @@ static int set_preload(const char *lib)
     int rc;
 
     if (old && *old) {
-        if (asprintf(&value, "%s:%s", lib, old) < 0)
+        size_t keep = sanitizer_prefix(old);
+        const char *rest = old + keep + (old[keep] != '\0');
+        int n = keep ? asprintf(&value, "%.*s:%s%s%s", (int)keep, old, lib, *rest ? ":" : "", rest)
+                     : asprintf(&value, "%s:%s", lib, old);
+        if (n < 0)
             return -1;
         rc = setenv("LD_PRELOAD", value, 1);
         free(value);

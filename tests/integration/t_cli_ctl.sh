@@ -23,7 +23,7 @@ for line in sys.stdin:
         print("R", flush=True)
 PY
 mkfifo in
-"$FL" run --control -e 'name="refuse"; calls=["connect"]; error="ECONNREFUSED"; enabled=false' \
+LD_PRELOAD="${FL_PRELOAD_FIRST:-}" "$FL" run --control -e 'name="refuse"; calls=["connect"]; error="ECONNREFUSED"; enabled=false' \
     -- "$PYTHON" loop.py < in > out.txt 2> err.txt &
 prog=$!
 exec 3> in

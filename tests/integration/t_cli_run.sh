@@ -205,6 +205,10 @@ capture "$FL" run -e "$idle" sh -c 'printf "%s" "$LD_PRELOAD"'
 expect_eq "LD_PRELOAD: the shim, from beside faultline" "$lib" "$OUT"
 LD_PRELOAD=libm.so.6 capture "$FL" run -e "$idle" sh -c 'printf "%s" "$LD_PRELOAD"'
 expect_eq "LD_PRELOAD: the shim prepended" "$lib:libm.so.6" "$OUT"
+# a sanitizer runtime must stay first: the shim goes right behind it (libasan.so here is a name
+# ld.so cannot find, which it says on stderr and ignores)
+LD_PRELOAD="/nonexistent/libasan.so.8 libm.so.6" capture "$FL" run -e "$idle" sh -c 'printf "%s" "$LD_PRELOAD"'
+expect_eq "LD_PRELOAD: behind a sanitizer runtime" "/nonexistent/libasan.so.8:$lib:libm.so.6" "$OUT"
 cp "$FL_LIB_FILE" "$PWD/copy.so"
 FAULTLINE_LIBRARY=copy.so capture "$FL" run -e "$idle" sh -c 'printf "%s" "$LD_PRELOAD"'
 expect_eq "FAULTLINE_LIBRARY, made absolute" "$PWD/copy.so" "$OUT"
