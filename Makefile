@@ -53,7 +53,7 @@ CORE_OBJ  := $(CORE:%=$(B)/lib/%.o)
 
 CLI_SRC   := $(wildcard cli/*.c)
 all: $(B)/libfaultline.so $(if $(CLI_SRC),$(B)/faultline)
-.PHONY: all check unit integration man-lint check-examples demo deps clean
+.PHONY: all check unit integration man-lint check-examples check-install demo deps clean install uninstall bench
 
 $(B)/lib/%.o: lib/%.c
 	$(call say,CC,$<)
@@ -117,6 +117,7 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory man-lint
 	@$(MAKE) --no-print-directory check-examples
+	@$(MAKE) --no-print-directory check-install
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 
@@ -138,6 +139,38 @@ deps:
 	else \
 	  echo "deps: missing packages; run: sudo apt-get install$$missing"; exit 1; \
 	fi
+
+# ---- install ------------------------------------------------------------------------------
+PCFILE := $(B)/faultline.pc
+
+$(PCFILE): Makefile
+	@mkdir -p $(@D)
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
+	  'Name: faultline' 'Description: failure injection for unmodified programs (LD_PRELOAD)' \
+	  'Version: $(VERSION)' 'Libs: -L$${libdir} -lfaultline' 'Cflags: -I$${includedir}' > $@
+
+install: all $(PCFILE)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCDIR) \
+	  $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+	  $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 $(B)/libfaultline.so $(DESTDIR)$(LIBDIR)/libfaultline.so
+	install -m 0755 $(B)/faultline $(DESTDIR)$(BINDIR)/faultline
+	install -m 0644 include/faultline.h $(DESTDIR)$(INCDIR)/faultline.h
+	install -m 0644 $(PCFILE) $(DESTDIR)$(LIBDIR)/pkgconfig/faultline.pc
+	install -m 0644 man/faultline.1 $(DESTDIR)$(MANDIR)/man1/faultline.1
+	install -m 0644 man/faultline.3 $(DESTDIR)$(MANDIR)/man3/faultline.3
+	install -m 0644 man/faultline.conf.5 $(DESTDIR)$(MANDIR)/man5/faultline.conf.5
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libfaultline.so $(DESTDIR)$(BINDIR)/faultline \
+	  $(DESTDIR)$(INCDIR)/faultline.h $(DESTDIR)$(LIBDIR)/pkgconfig/faultline.pc \
+	  $(DESTDIR)$(MANDIR)/man1/faultline.1 $(DESTDIR)$(MANDIR)/man3/faultline.3 \
+	  $(DESTDIR)$(MANDIR)/man5/faultline.conf.5
+
+# Install into a temporary DESTDIR, run a program through the installed command (which must find
+# the installed library, not the build tree's), uninstall, and check nothing is left.
+check-install: all
+	@tests/install.sh $(B)
 
 clean:
 	rm -rf $(B)

@@ -341,7 +341,8 @@ static char *usable(const char *path)
 }
 
 /* The shim: $FAULTLINE_LIBRARY, else libfaultline.so beside this executable (the build tree),
- * else the installed one. malloc'd; NULL after printing why there is none. */
+ * else in ../lib from it (an installed prefix, wherever DESTDIR put it), else in LIBDIR.
+ * malloc'd; NULL after printing why there is none. */
 static char *find_library(void)
 {
     const char *env = getenv("FAULTLINE_LIBRARY");
@@ -357,7 +358,10 @@ static char *find_library(void)
     if (n > 0) {
         exe[n] = '\0';
         *strrchr(exe, '/') = '\0';
-        snprintf(beside, sizeof beside, "%s/" FL_LIBNAME, exe);
+        snprintf(beside, sizeof beside, "%s/" FL_LIBNAME, exe); /* the build tree */
+        if ((lib = usable(beside)))
+            return lib;
+        snprintf(beside, sizeof beside, "%s/../lib/" FL_LIBNAME, exe); /* PREFIX/bin, PREFIX/lib */
         if ((lib = usable(beside)))
             return lib;
     }
