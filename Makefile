@@ -46,7 +46,7 @@ DEB_PKGS := build-essential pkg-config libconfig-dev uthash-dev check python3 cu
 
 # ---- the shim ----------------------------------------------------------------------------
 # Modules that do not interpose anything: unit tests link these directly.
-CORE      := calls config rules events_fmt fdtable real ctlpath
+CORE      := calls config rules events_fmt fdtable real ctlpath text
 SHIM_SRC  := $(wildcard lib/*.c)
 SHIM_OBJ  := $(SHIM_SRC:lib/%.c=$(B)/lib/%.o)
 CORE_OBJ  := $(CORE:%=$(B)/lib/%.o)

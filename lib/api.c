@@ -18,16 +18,16 @@ static int run(const char *line, char *reply, size_t size)
     fl_control_run(line, &out);
     fl_guard = outer;
     if (reply && size) {
-        size_t n = out.len;
+        size_t n = out.text.len;
         if (!out.failed && n >= 3) /* the final "ok\n" is the return value */
             n -= 3;
         if (n >= size)
             n = size - 1;
-        memcpy(reply, out.text ? out.text : "", n);
+        memcpy(reply, out.text.p ? out.text.p : "", n);
         reply[n] = '\0';
     }
-    int rc = out.failed || !out.text ? -1 : 0;
-    free(out.text);
+    int rc = out.failed || !out.text.p ? -1 : 0;
+    free(out.text.p);
     errno = saved;
     return rc;
 }

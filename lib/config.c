@@ -2,6 +2,7 @@
  * message. It runs in the host's constructor: it prints nothing, never exits, frees what it
  * allocated on every path, and leaves errno as it found it. */
 #include "config.h"
+#include "text.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1245,88 +1246,40 @@ static struct fl_rule_spec *new_rule(struct loader *ld, const config_setting_t *
 
 /* ---- rules as text: what `set` edits ---------------------------------------------------------- */
 
-/* A growing string; `failed` once an allocation failed. */
-struct text {
-    char *p;
-    size_t len, cap;
-    bool failed;
-};
-
-static bool grow_text(struct text *t, size_t n)
-{
-    size_t cap = t->cap ? t->cap : 256;
-    while (cap < t->len + n + 1)
-        cap *= 2;
-    char *p = realloc(t->p, cap);
-    if (!p)
-        return false;
-    t->p = p;
-    t->cap = cap;
-    return true;
-}
-
-static void add(struct text *t, const char *s, size_t n)
-{
-    if (!t->failed && t->len + n + 1 > t->cap)
-        t->failed = !grow_text(t, n);
-    if (t->failed)
-        return;
-    memcpy(t->p + t->len, s, n);
-    t->len += n;
-    t->p[t->len] = '\0';
-}
-
-static void adds(struct text *t, const char *s)
-{
-    add(t, s, strlen(s));
-}
-
-static void addf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void addf(struct text *t, const char *fmt, ...)
-{
-    char buf[64];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        add(t, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
-}
-
 /* A setting's value in libconfig syntax. */
-static void add_value(struct text *t, const config_setting_t *s)
+static void add_value(struct fl_text *t, const config_setting_t *s)
 {
     switch (config_setting_type(s)) {
-    case CONFIG_TYPE_INT: addf(t, "%d", config_setting_get_int(s)); break;
-    case CONFIG_TYPE_INT64: addf(t, "%lldL", config_setting_get_int64(s)); break;
-    case CONFIG_TYPE_FLOAT: addf(t, "%.17g", config_setting_get_float(s)); break;
-    case CONFIG_TYPE_BOOL: addf(t, "%s", config_setting_get_bool(s) ? "true" : "false"); break;
+    case CONFIG_TYPE_INT: fl_text_addf(t, "%d", config_setting_get_int(s)); break;
+    case CONFIG_TYPE_INT64: fl_text_addf(t, "%lldL", config_setting_get_int64(s)); break;
+    case CONFIG_TYPE_FLOAT: fl_text_addf(t, "%.17g", config_setting_get_float(s)); break;
+    case CONFIG_TYPE_BOOL: fl_text_addf(t, "%s", config_setting_get_bool(s) ? "true" : "false"); break;
     case CONFIG_TYPE_STRING:
-        adds(t, "\"");
+        fl_text_adds(t, "\"");
         for (const char *c = config_setting_get_string(s); *c; c++) {
             if (*c == '"' || *c == '\\')
-                adds(t, "\\");
+                fl_text_adds(t, "\\");
             if ((unsigned char)*c < 0x20)
-                addf(t, "\\x%02x", (unsigned char)*c);
+                fl_text_addf(t, "\\x%02x", (unsigned char)*c);
             else
-                add(t, c, 1);
+                fl_text_add(t, c, 1);
         }
-        adds(t, "\"");
+        fl_text_adds(t, "\"");
         break;
     default: { /* array, list, group */
         int type = config_setting_type(s);
-        adds(t, type == CONFIG_TYPE_ARRAY ? "[" : type == CONFIG_TYPE_LIST ? "(" : "{");
+        fl_text_adds(t, type == CONFIG_TYPE_ARRAY ? "[" : type == CONFIG_TYPE_LIST ? "(" : "{");
         for (int i = 0; i < config_setting_length(s); i++) {
             const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
             if (type == CONFIG_TYPE_GROUP)
-                addf(t, " %s = ", config_setting_name(e));
+                fl_text_addf(t, " %s = ", config_setting_name(e));
             else if (i)
-                adds(t, ", ");
+                fl_text_adds(t, ", ");
             add_value(t, e);
             if (type == CONFIG_TYPE_GROUP)
-                adds(t, ";");
+                fl_text_adds(t, ";");
         }
-        adds(t, type == CONFIG_TYPE_ARRAY ? "]" : type == CONFIG_TYPE_LIST ? ")" : " }");
+        fl_text_adds(t, type == CONFIG_TYPE_ARRAY ? "]" : type == CONFIG_TYPE_LIST ? ")" : " }");
     }
     }
 }
@@ -1334,19 +1287,19 @@ static void add_value(struct text *t, const config_setting_t *s)
 /* The rule's text, its name included even when the file gave none; NULL when out of memory. */
 static char *rule_text(const config_setting_t *group, const char *name)
 {
-    struct text t = {0};
-    adds(&t, "{ name = \"");
-    add(&t, name, strlen(name));
-    adds(&t, "\";");
+    struct fl_text t = {0};
+    fl_text_adds(&t, "{ name = \"");
+    fl_text_add(&t, name, strlen(name));
+    fl_text_adds(&t, "\";");
     for (int i = 0; i < config_setting_length(group); i++) {
         const config_setting_t *e = config_setting_get_elem(group, (unsigned)i);
         if (strcmp(config_setting_name(e), "name") == 0)
             continue;
-        addf(&t, " %s = ", config_setting_name(e));
+        fl_text_addf(&t, " %s = ", config_setting_name(e));
         add_value(&t, e);
-        adds(&t, ";");
+        fl_text_adds(&t, ";");
     }
-    adds(&t, " }");
+    fl_text_adds(&t, " }");
     if (t.failed) {
         free(t.p);
         return NULL;
@@ -1528,7 +1481,7 @@ int fl_config_set_key(const char *rule_text_in, const char *key, const char *val
                       struct fl_rule_spec *out, struct fl_diag *diag)
 {
     config_t lc;
-    struct text t = {0};
+    struct fl_text t = {0};
     struct fl_config cfg;
     int rc = -1;
 
@@ -1538,28 +1491,28 @@ int fl_config_set_key(const char *rule_text_in, const char *key, const char *val
         return -1;
     }
     config_init(&lc);
-    adds(&t, "r = ");
-    add(&t, rule_text_in, strlen(rule_text_in));
-    adds(&t, ";");
+    fl_text_adds(&t, "r = ");
+    fl_text_add(&t, rule_text_in, strlen(rule_text_in));
+    fl_text_adds(&t, ";");
     if (t.failed || config_read_string(&lc, t.p) != CONFIG_TRUE) {
         snprintf(diag->text, sizeof diag->text, "set: the rule's text does not read back");
         goto done;
     }
     const config_setting_t *group = config_lookup(&lc, "r");
     t.len = 0;
-    adds(&t, "rules = ( {");
+    fl_text_adds(&t, "rules = ( {");
     for (int i = 0; i < config_setting_length(group); i++) {
         const config_setting_t *e = config_setting_get_elem(group, (unsigned)i);
         const char *k = config_setting_name(e);
         if (strcmp(k, key) == 0 || (is_action_key(key) && is_action_key(k)))
             continue;
-        addf(&t, " %s = ", k);
+        fl_text_addf(&t, " %s = ", k);
         add_value(&t, e);
-        adds(&t, ";");
+        fl_text_adds(&t, ";");
     }
-    addf(&t, " %s = ", key);
-    add(&t, value, strlen(value));
-    adds(&t, "; } );");
+    fl_text_addf(&t, " %s = ", key);
+    fl_text_add(&t, value, strlen(value));
+    fl_text_adds(&t, "; } );");
     if (t.failed) {
         snprintf(diag->text, sizeof diag->text, "set: out of memory");
         goto done;

@@ -24,33 +24,13 @@
 
 /* ---- replies --------------------------------------------------------------------------------- */
 
-static void reply_add(struct fl_reply *r, const char *s, size_t n)
-{
-    if (r->len + n + 1 > r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 1024;
-        while (cap < r->len + n + 1)
-            cap *= 2;
-        char *p = realloc(r->text, cap);
-        if (!p)
-            return;
-        r->text = p;
-        r->cap = cap;
-    }
-    memcpy(r->text + r->len, s, n);
-    r->len += n;
-    r->text[r->len] = '\0';
-}
-
 __attribute__((format(printf, 2, 3)))
 static void reply(struct fl_reply *r, const char *fmt, ...)
 {
-    char buf[1200];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    fl_text_vaddf(&r->text, fmt, ap);
     va_end(ap);
-    if (n > 0)
-        reply_add(r, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
 __attribute__((format(printf, 2, 3)))
@@ -239,13 +219,13 @@ static void serve_one(int fd)
         return;
     }
     fl_control_run(line, &out);
-    for (size_t done = 0; out.text && done < out.len;) {
-        ssize_t w = fl_real_write(fd, out.text + done, out.len - done);
+    for (size_t done = 0; out.text.p && done < out.text.len;) {
+        ssize_t w = fl_real_write(fd, out.text.p + done, out.text.len - done);
         if (w <= 0)
             break;
         done += (size_t)w;
     }
-    free(out.text);
+    free(out.text.p);
 }
 
 /* Pause everything once the dead-man switch runs out. */

@@ -6,16 +6,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* A reply being built: lines, the last one "ok" or "error: ...". Grows with malloc. */
+#include "text.h"
+
+/* A reply being built: lines, the last one "ok" or "error: ...". */
 struct fl_reply {
-    char *text;
-    size_t len, cap;
+    struct fl_text text;
     bool failed;   /* the command failed: the reply ends in "error: ..." */
 };
 
 /* Run one command line ("enable db-refused", "set x probability=0.5", "stats", ...) and write
  * its whole reply into *out, ending in "ok\n" or "error: ...\n". Call with fl_guard set.
- * Release out->text with free. */
+ * Release out->text.p with free. */
 void fl_control_run(const char *line, struct fl_reply *out);
 
 /* Start serving the control socket of this process ($XDG_RUNTIME_DIR/faultline/PID.sock or
