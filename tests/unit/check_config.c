@@ -1737,6 +1737,68 @@ END_TEST
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+/* ---- set: one key changed at run time, the rule read again whole ---------------------------- */
+
+START_TEST(rule_text_reads_back_as_the_same_rule)
+{
+    struct fl_config cfg;
+    const struct fl_rule_spec *r = load_rule(&cfg, "calls = [\"@sync\", \"write\"]; "
+                                                   "path = \"/a \\\"b\\\"\\\\c\"; after = 2; "
+                                                   "probability = 0.25; error = \"EIO\";");
+    struct fl_rule_spec out;
+    struct fl_diag diag;
+    ck_assert_int_eq(fl_config_set_key(r->text, "times", "3", &out, &diag), 0);
+    ck_assert_str_eq(out.name, "x");
+    ck_assert_str_eq(out.path, r->path);
+    ck_assert_mem_eq(out.calls, r->calls, sizeof out.calls);
+    ck_assert_uint_eq(out.after, 2);
+    ck_assert_uint_eq(out.times, 3);
+    ck_assert(out.probability == 0.25);
+    ck_assert_int_eq(out.error, EIO);
+    fl_rule_spec_free(&out);
+    fl_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(set_changes_one_key_and_an_action_replaces_the_action)
+{
+    struct fl_config cfg;
+    const struct fl_rule_spec *r = load_rule(&cfg, "calls = [\"read\"]; error = \"EIO\"; "
+                                                   "delay = \"1ms\";");
+    struct fl_rule_spec out;
+    struct fl_diag diag;
+    ck_assert_int_eq(fl_config_set_key(r->text, "probability", "0.5", &out, &diag), 0);
+    ck_assert(out.probability == 0.5);
+    ck_assert_int_eq(out.action, FL_ACT_ERROR);
+    fl_rule_spec_free(&out);
+    ck_assert_int_eq(fl_config_set_key(r->text, "partial", "\"50%\"", &out, &diag), 0);
+    ck_assert_int_eq(out.action, FL_ACT_PARTIAL);
+    ck_assert_int_eq(out.error, 0);
+    ck_assert_uint_eq(out.delay_ns, 1000000); /* delay combines: it stays */
+    fl_rule_spec_free(&out);
+    fl_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(set_is_validated_like_the_file)
+{
+    struct fl_config cfg;
+    const struct fl_rule_spec *r = load_rule(&cfg, "calls = [\"connect\"]; error = \"EIO\";");
+    struct fl_rule_spec out;
+    struct fl_diag diag;
+    ck_assert_int_eq(fl_config_set_key(r->text, "probablity", "0.5", &out, &diag), -1);
+    ck_assert_str_eq(diag.text,
+                     "set:1: rule 'x': unknown key 'probablity' (did you mean 'probability'?)");
+    ck_assert_int_eq(fl_config_set_key(r->text, "partial", "\"50%\"", &out, &diag), -1);
+    ck_assert_str_eq(diag.text, "set:1: rule 'x': call 'connect' cannot take 'partial'");
+    ck_assert_int_eq(fl_config_set_key(r->text, "probability", "2", &out, &diag), -1);
+    ck_assert_str_eq(diag.text, "set:1: rule 'x': 'probability' must be a number from 0 to 1");
+    ck_assert_int_eq(fl_config_set_key(r->text, "name", "\"y\"", &out, &diag), -1);
+    ck_assert_str_eq(diag.text, "set: a rule's name cannot change");
+    fl_config_free(&cfg);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -1825,6 +1887,9 @@ static Suite *config_suite(void)
     tcase_add_loop_test(lang, bad_global_rejected, 0, COUNT(bad_globals));
     tcase_add_test(lang, language_messages_name_the_line_of_the_key);
     tcase_add_test(lang, errors_after_allocations_free_them);
+    tcase_add_test(lang, rule_text_reads_back_as_the_same_rule);
+    tcase_add_test(lang, set_changes_one_key_and_an_action_replaces_the_action);
+    tcase_add_test(lang, set_is_validated_like_the_file);
     suite_add_tcase(s, lang);
 
     tcase_add_loop_test(names, duration_parses, 0, COUNT(good_durations));
