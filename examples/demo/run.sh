@@ -1,7 +1,9 @@
 #!/bin/bash
 # faultline demo: break a real program (coreutils cat) with the preloaded shim, then read what
-# the shim logged. Every failure shown is expected; the script exits nonzero only when the shim
-# did NOT inject what it was asked to.
+# the shim logged; then (step 6, with python3) run examples/demo/client.py against
+# examples/demo/service.py, a loopback key-value service, without and with refused connects
+# and short reads, and show the event log with faultline report. Every failure shown is
+# expected; the script exits nonzero only when the shim did NOT inject what it was asked to.
 #
 # Usage: examples/demo/run.sh BUILD_DIR     (`make demo` runs: examples/demo/run.sh build)
 set -eu
@@ -11,7 +13,8 @@ lib=$(cd "$build" && pwd)/libfaultline.so
 [ -f "$lib" ] || { echo "demo: $lib not found; run make first" >&2; exit 1; }
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+service_pid=
+trap '[ -z "$service_pid" ] || kill "$service_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 log=$tmp/events.jsonl          # the event log every faulty run below appends to
 
 step() { printf '\n== %s\n' "$*"; }
@@ -64,5 +67,39 @@ seq 1 3 | LD_PRELOAD=$lib FAULTLINE_RULES=$rules cat >/dev/null 2>"$tmp/err" || 
 indent <"$tmp/err"
 [ "$rc" -ne 0 ] || fail "cat exited 0: no fault was injected"
 grep -q 'disk-full .* error=1' "$tmp/err" || fail "no summary table on stderr"
+
+step "6. a service and its client: the client's retries against refused connects and short reads"
+here=$(cd "$(dirname "$0")" && pwd)
+fl=$(cd "$build" && pwd)/faultline
+py=$(command -v python3 >/dev/null 2>&1 &&
+     python3 -c 'import os, sys; print(os.path.realpath(sys.executable))' 2>/dev/null) || py=
+if [ -z "$py" ] || [ ! -x "$fl" ]; then
+    say "skipped: needs python3 (make deps installs it) and $build/faultline"
+else
+    "$py" "$here/service.py" "$tmp/port" 2>"$tmp/service.err" &
+    service_pid=$!
+    for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.05; done
+    [ -s "$tmp/port" ] || fail "the demo service did not start: $(cat "$tmp/service.err")"
+    port=$(cat "$tmp/port")
+    say "examples/demo/service.py: a key-value service on 127.0.0.1:$port"
+    say "\$ python3 examples/demo/client.py $port 5          (without faults)"
+    "$py" "$here/client.py" "$port" 5 >"$tmp/client.out" 2>&1 || fail "the client failed without faults"
+    indent <"$tmp/client.out"
+    log2=$tmp/service-events.jsonl
+    r1="name=\"refused\"; calls=[\"connect\"]; peer=\"127.0.0.1:$port\"; probability=0.4; error=\"ECONNREFUSED\""
+    r2='name="short-reads"; calls=["recv","read"]; fd="socket"; partial=3'
+    say "\$ build/faultline run -s 7 -l LOG -e '$r1' \\"
+    say "      -e '$r2' -- python3 examples/demo/client.py $port 5"
+    rc=0
+    "$fl" run -s 7 -l "$log2" -e "$r1" -e "$r2" -- "$py" "$here/client.py" "$port" 5 >"$tmp/client.out" 2>&1 || rc=$?
+    indent <"$tmp/client.out"
+    say "exit status: $rc   (connects refused, replies read 3 bytes at a time; the client retried)"
+    grep -q 'retries' "$tmp/client.out" || fail "the client printed no result line"
+    grep -q ', 0 retries' "$tmp/client.out" && fail "the client did not have to retry"
+    kill "$service_pid" 2>/dev/null; wait "$service_pid" 2>/dev/null || true; service_pid=
+    say "\$ build/faultline report LOG"
+    "$fl" report "$log2" | indent
+    grep -q '"rule":"refused"' "$log2" || fail "no refused connect was logged"
+fi
 
 step "done: every fault above was injected as asked"
