@@ -172,6 +172,16 @@ uninstall:
 check-install: all
 	@tests/install.sh $(B)
 
+# ---- benchmarks (not part of make check) ---------------------------------------------------
+# The pass-through cost of the shim, bare vs preloaded: tests/bench/run.sh prints the table.
+$(B)/tests/bench/bench: tests/bench/bench.c
+	$(call say,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O2 -pthread -Wall -Wextra -Werror -o $@ $<
+
+bench: $(B)/libfaultline.so $(B)/tests/bench/bench
+	@tests/bench/run.sh $(B)
+
 clean:
 	rm -rf $(B)
 
