@@ -1,5 +1,6 @@
 /* The slow path: decide, sleep, fail, record. */
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <string.h>
 #include <signal.h>
@@ -12,6 +13,20 @@
 #include "events.h"
 #include "fdtable.h"
 #include "real.h"
+
+void fl_ctx_init(struct fl_call_ctx *c, enum fl_call_id call, enum fl_sym_id sym, int fd,
+                 const char *path, size_t size, FILE *stream)
+{
+    memset(c, 0, offsetof(struct fl_call_ctx, pathbuf));
+    c->m.call = call;
+    c->m.fd = fd;
+    c->m.path = path;
+    c->m.size = size;
+    c->m.nonblock = -1;
+    c->sym = sym;
+    c->dirfd = AT_FDCWD;
+    c->stream = stream;
+}
 
 /* Sleep `ns` on the monotonic clock, to the end even when signals interrupt it. */
 static void sleep_ns(uint64_t ns)

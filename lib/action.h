@@ -22,15 +22,21 @@ struct fl_call_ctx {
     FILE *stream;             /* stdio calls: the stream, whose error flag a failure sets */
     const char *host;         /* resolver calls: the name or address asked about */
     struct fl_verdict v;
+    /* scratch, last: fl_ctx_init leaves it alone */
     char pathbuf[PATH_MAX];   /* m.path and m.peer point here when the shim looked them up */
     struct sockaddr_storage peerbuf;
 };
 
-/* A context for symbol `sym` of call `call`, on fd `fd` (-1: none), with path and size. */
-#define FL_CTX(sym_, call_, fd_, path_, size_, stream_)                                         \
-    ((struct fl_call_ctx){.m = {.call = FL_CALL_##call_, .fd = (fd_), .path = (path_),          \
-                                .size = (size_), .nonblock = -1},                               \
-                          .sym = FL_SYM_##sym_, .dirfd = AT_FDCWD, .stream = (stream_)})
+/* Start the context of one call: symbol `sym` of call `call`, on fd (-1: none), with path and
+ * size. Only the small fields are set: the scratch buffers are left as they are (zeroing them
+ * would cost more than the rest of the slow path). */
+void fl_ctx_init(struct fl_call_ctx *c, enum fl_call_id call, enum fl_sym_id sym, int fd,
+                 const char *path, size_t size, FILE *stream);
+
+/* Declare and start `c` for a row of the table: FL_CTX(c_, read, read, fd, NULL, n, NULL). */
+#define FL_CTX(c, sym_, call_, fd_, path_, size_, stream_)                                      \
+    struct fl_call_ctx c;                                                                       \
+    fl_ctx_init(&c, FL_CALL_##call_, FL_SYM_##sym_, (fd_), (path_), (size_), (stream_))
 
 /* What a wrapper does next, after fl_begin. */
 enum fl_step {

@@ -39,7 +39,7 @@
 #define FL_SLOW(sym, call, ret, fail, params, args, fd, path, size, stream)                    \
     __attribute__((noinline, cold)) static ret fl_slow_##sym params                            \
     {                                                                                          \
-        struct fl_call_ctx c_ = FL_CTX(sym, call, fd, path, size, stream);                     \
+        FL_CTX(c_, sym, call, fd, path, size, stream);                                         \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
             return fl_real_##sym args;                                                         \
@@ -76,7 +76,7 @@
     ssize_t (*fl_real_##sym) params;                                                           \
     __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                        \
     {                                                                                          \
-        struct fl_call_ctx c_ = FL_CTX(sym, call, fd, NULL, n, NULL);                          \
+        FL_CTX(c_, sym, call, fd, NULL, n, NULL);                                              \
         c_.msg_flags = (flags);                                                                \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
@@ -109,7 +109,7 @@
     ssize_t (*fl_real_##sym) params;                                                           \
     __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                        \
     {                                                                                          \
-        struct fl_call_ctx c_ = FL_CTX(sym, call, fd, NULL, n, NULL);                          \
+        FL_CTX(c_, sym, call, fd, NULL, n, NULL);                                              \
         c_.msg_flags = (flags);                                                                \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
@@ -144,7 +144,7 @@
     ssize_t (*fl_real_##sym) params;                                                           \
     __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                        \
     {                                                                                          \
-        struct fl_call_ctx c_ = FL_CTX(sym, call, fd, NULL, fl_iov_len(iov, (size_t)cnt), NULL); \
+        FL_CTX(c_, sym, call, fd, NULL, fl_iov_len(iov, (size_t)cnt), NULL);                     \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
             return fl_real_##sym args;                                                         \
@@ -183,7 +183,7 @@
     ssize_t (*fl_real_##sym) params;                                                           \
     __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                        \
     {                                                                                          \
-        struct fl_call_ctx c_ = FL_CTX(sym, call, fd, NULL, fl_iov_len(iov, (size_t)cnt), NULL); \
+        FL_CTX(c_, sym, call, fd, NULL, fl_iov_len(iov, (size_t)cnt), NULL);                     \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
             return fl_real_##sym args;                                                         \
@@ -227,8 +227,8 @@
     ssize_t (*fl_real_##sym) params;                                                           \
     __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                        \
     {                                                                                          \
-        struct fl_call_ctx c_ =                                                                \
-            FL_CTX(sym, call, fd, NULL, fl_iov_len(msg->msg_iov, msg->msg_iovlen), NULL);      \
+        FL_CTX(c_, \
+              sym, call, fd, NULL, fl_iov_len(msg->msg_iov, msg->msg_iovlen), NULL);      \
         c_.msg_flags = (flags);                                                                \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
@@ -276,8 +276,8 @@
     ssize_t (*fl_real_##sym) params;                                                           \
     __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                        \
     {                                                                                          \
-        struct fl_call_ctx c_ =                                                                \
-            FL_CTX(sym, call, fd, NULL, fl_iov_len(msg->msg_iov, msg->msg_iovlen), NULL);      \
+        FL_CTX(c_, \
+              sym, call, fd, NULL, fl_iov_len(msg->msg_iov, msg->msg_iovlen), NULL);      \
         c_.msg_flags = (flags);                                                                \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
@@ -327,7 +327,7 @@
     ssize_t (*fl_real_##sym) params;                                                           \
     __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                        \
     {                                                                                          \
-        struct fl_call_ctx c_ = FL_CTX(sym, call, fd, NULL, n, NULL);                          \
+        FL_CTX(c_, sym, call, fd, NULL, n, NULL);                                              \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
             return fl_real_##sym args;                                                         \
@@ -361,7 +361,7 @@
     ret (*fl_real_##sym) params;                                                               \
     __attribute__((noinline, cold)) static ret fl_slow_##sym params                            \
     {                                                                                          \
-        struct fl_call_ctx c_ = FL_CTX(sym, call, -1, path, 0, NULL);                          \
+        FL_CTX(c_, sym, call, -1, path, 0, NULL);                                              \
         c_.dirfd = (at);                                                                       \
         enum fl_step step_ = fl_call_armed(FL_CALL_##call) ? fl_begin(&c_) : FL_PASS;          \
         if (step_ == FL_FAIL)                                                                  \
@@ -386,8 +386,8 @@
     size_t (*fl_real_##sym) params;                                                            \
     __attribute__((noinline, cold)) static size_t fl_slow_##sym params                         \
     {                                                                                          \
-        struct fl_call_ctx c_ =                                                                \
-            FL_CTX(sym, call, fl_stream_fd(stream), NULL, fl_mul_sat(size, n), stream);        \
+        FL_CTX(c_, \
+              sym, call, fl_stream_fd(stream), NULL, fl_mul_sat(size, n), stream);        \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
             return fl_real_##sym args;                                                         \
@@ -420,8 +420,8 @@
     char * (*fl_real_##sym) params;                                                            \
     __attribute__((noinline, cold)) static char * fl_slow_##sym params                         \
     {                                                                                          \
-        struct fl_call_ctx c_ =                                                                \
-            FL_CTX(sym, call, fl_stream_fd(stream), NULL, (size_t)(n > 0 ? n : 0), stream);    \
+        FL_CTX(c_, \
+              sym, call, fl_stream_fd(stream), NULL, (size_t)(n > 0 ? n : 0), stream);    \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
             return fl_real_##sym args;                                                         \
@@ -454,8 +454,8 @@
     size_t (*fl_real_##sym) params;                                                            \
     __attribute__((noinline, cold)) static size_t fl_slow_##sym params                         \
     {                                                                                          \
-        struct fl_call_ctx c_ =                                                                \
-            FL_CTX(sym, call, fl_stream_fd(stream), NULL, fl_mul_sat(size, n), stream);        \
+        FL_CTX(c_, \
+              sym, call, fl_stream_fd(stream), NULL, fl_mul_sat(size, n), stream);        \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
             return fl_real_##sym args;                                                         \
@@ -493,8 +493,8 @@
     int (*fl_real_##sym) params;                                                               \
     __attribute__((noinline, cold)) static int fl_slow_##sym params                            \
     {                                                                                          \
-        struct fl_call_ctx c_ =                                                                \
-            FL_CTX(sym, call, fl_stream_fd(stream), NULL, strlen(s) + (newline), stream);      \
+        FL_CTX(c_, \
+              sym, call, fl_stream_fd(stream), NULL, strlen(s) + (newline), stream);      \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
             return fl_real_##sym args;                                                         \
@@ -533,7 +533,7 @@
     int (*fl_real_##sym) params;                                                               \
     __attribute__((noinline, cold)) static int fl_slow_##sym params                            \
     {                                                                                          \
-        struct fl_call_ctx c_ = FL_CTX(sym, call, fl_stream_fd(stream), NULL, 1, stream);      \
+        FL_CTX(c_, sym, call, fl_stream_fd(stream), NULL, 1, stream);                          \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
             return fl_real_##sym args;                                                         \
@@ -566,7 +566,7 @@
     int (*fl_real_##sym) params;                                                               \
     __attribute__((noinline, cold)) static int fl_slow_##sym params                            \
     {                                                                                          \
-        struct fl_call_ctx c_ = FL_CTX(sym, call, fl_stream_fd(stream), NULL, 0, stream);      \
+        FL_CTX(c_, sym, call, fl_stream_fd(stream), NULL, 0, stream);                          \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
             return fl_real_##sym args;                                                         \

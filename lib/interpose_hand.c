@@ -36,8 +36,9 @@ static mode_t open_mode(int flags, va_list ap)
 static int open_slow(enum fl_sym_id sym, enum fl_call_id call, int dirfd, const char *path,
                      int flags, mode_t mode)
 {
-    struct fl_call_ctx c = {.m = {.call = call, .fd = -1, .path = path, .nonblock = -1},
-                            .sym = sym, .dirfd = dirfd};
+    struct fl_call_ctx c;
+    fl_ctx_init(&c, call, sym, -1, path, 0, NULL);
+    c.dirfd = dirfd;
     enum fl_step step = fl_call_armed(call) ? fl_begin(&c) : FL_PASS;
     if (step == FL_FAIL)
         return -1;
@@ -118,7 +119,7 @@ FL_EXPORT int close(int fd)
         fl_fd_closed(fd);
     if (!ARMED(close))
         return fl_real_close(fd);
-    struct fl_call_ctx c = FL_CTX(close, close, fd, NULL, 0, NULL);
+    FL_CTX(c, close, close, fd, NULL, 0, NULL);
     enum fl_step step = fl_begin(&c);
     if (step == FL_FAIL) {
         int e = errno;
@@ -257,7 +258,7 @@ FL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
         connected(fd, r, addr, len);
         return r;
     }
-    struct fl_call_ctx c = FL_CTX(connect, connect, fd, NULL, 0, NULL);
+    FL_CTX(c, connect, connect, fd, NULL, 0, NULL);
     c.m.peer = addr; /* matched on where it is going */
     enum fl_step step = fl_begin(&c);
     if (step == FL_FAIL)
@@ -285,8 +286,8 @@ static void accepted(int fd)
 static int accept_any(enum fl_sym_id sym, int fd, struct sockaddr *addr, socklen_t *len,
                       int flags)
 {
-    struct fl_call_ctx c = {.m = {.call = FL_CALL_accept, .fd = fd, .nonblock = -1},
-                            .sym = sym, .dirfd = AT_FDCWD};
+    struct fl_call_ctx c;
+    fl_ctx_init(&c, FL_CALL_accept, sym, fd, NULL, 0, NULL);
     enum fl_step step = ARMED(accept) ? fl_begin(&c) : FL_PASS;
     if (step == FL_FAIL)
         return -1;
@@ -373,9 +374,9 @@ static int printf_any(enum fl_sym_id sym, FILE *stream, int flag, const char *fm
     va_copy(sized, ap); /* the rules may look at the size: the length of the formatted text */
     int len = vsnprintf(NULL, 0, fmt, sized);
     va_end(sized);
-    struct fl_call_ctx c = {.m = {.call = FL_CALL_fprintf, .fd = fl_stream_fd(stream),
-                                  .size = len > 0 ? (size_t)len : 0, .nonblock = -1},
-                            .sym = sym, .dirfd = AT_FDCWD, .stream = stream};
+    struct fl_call_ctx c;
+    fl_ctx_init(&c, FL_CALL_fprintf, sym, fl_stream_fd(stream), NULL, len > 0 ? (size_t)len : 0,
+                stream);
     enum fl_step step = fl_begin(&c);
     if (step == FL_FAIL)
         return -1;
@@ -464,8 +465,8 @@ static int (*fl_real_gethostbyaddr_r)(const void *addr, socklen_t len, int type,
 static enum fl_step dns_begin(struct fl_call_ctx *c, enum fl_sym_id sym, enum fl_call_id call,
                               const char *host)
 {
-    *c = (struct fl_call_ctx){.m = {.call = call, .fd = -1, .nonblock = -1}, .sym = sym,
-                              .dirfd = AT_FDCWD, .host = host};
+    fl_ctx_init(c, call, sym, -1, NULL, 0, NULL);
+    c->host = host;
     return fl_begin(c);
 }
 
@@ -653,7 +654,8 @@ static void *realloc_any(enum fl_sym_id sym, void *p, size_t n, size_t size)
     enum fl_call_id call = sym == FL_SYM_realloc ? FL_CALL_realloc : FL_CALL_reallocarray;
     if (p && fl_arena_owns(p))
         return total == SIZE_MAX ? (errno = ENOMEM, NULL) : from_arena(p, total);
-    struct fl_call_ctx c = {.m = {.call = call, .fd = -1, .size = total}, .sym = sym};
+    struct fl_call_ctx c;
+    fl_ctx_init(&c, call, sym, -1, NULL, total, NULL);
     enum fl_step step = fl_call_armed(call) ? fl_begin(&c) : FL_PASS;
     if (step == FL_FAIL)
         return NULL;
@@ -693,7 +695,7 @@ FL_EXPORT int posix_memalign(void **out, size_t align, size_t n)
     if (!ARMED(posix_memalign))
         return fl_real_posix_memalign(out, align, n);
     int saved = errno;
-    struct fl_call_ctx c = FL_CTX(posix_memalign, posix_memalign, -1, NULL, n, NULL);
+    FL_CTX(c, posix_memalign, posix_memalign, -1, NULL, n, NULL);
     enum fl_step step = fl_begin(&c);
     if (step == FL_FAIL) {
         errno = saved; /* posix_memalign returns its error and leaves errno alone */
