@@ -20,9 +20,6 @@ void *fl_resolve(const char *name);
  * resolving (dlsym itself may allocate), and the caller serves the bootstrap arena. */
 void *fl_resolve_alloc(const char *name);
 
-/* Resolve every symbol of the call table now (the constructor calls it once). */
-void fl_resolve_all(void);
-
 /* Allocate from the static bootstrap arena: zeroed, never freed, NULL and ENOMEM when full. */
 void *fl_arena_alloc(size_t n, size_t align);
 
