@@ -125,8 +125,10 @@ static void expire(const char *arg, struct fl_reply *out)
         __atomic_store_n(&expire_at, 0, __ATOMIC_RELAXED);
         return;
     }
-    if (!arg || fl_parse_duration(arg, &ns) != 0 || ns == 0)
-        return reply_error(out, "expire takes a duration such as \"10m\", or \"off\"");
+    if (!arg || fl_parse_duration(arg, &ns) != 0 || ns == 0) {
+        reply_error(out, "expire takes a duration such as \"10m\", or \"off\"");
+        return;
+    }
     __atomic_store_n(&expire_at, mono_ns() + ns, __ATOMIC_RELAXED);
     reply(out, "everything pauses in %s unless renewed\n", arg);
 }
@@ -135,8 +137,10 @@ static void set(const char *name, const char *assignment, struct fl_reply *out)
 {
     struct fl_diag diag = {{0}};
     const char *eq = assignment ? strchr(assignment, '=') : NULL;
-    if (!name || !eq || eq == assignment)
-        return reply_error(out, "usage: set NAME KEY=VALUE");
+    if (!name || !eq || eq == assignment) {
+        reply_error(out, "usage: set NAME KEY=VALUE");
+        return;
+    }
     char key[64];
     snprintf(key, sizeof key, "%.*s", (int)(eq - assignment), assignment);
     if (fl_rules_set(name, key, eq + 1, &diag) != 0)
