@@ -53,7 +53,7 @@ CORE_OBJ  := $(CORE:%=$(B)/lib/%.o)
 
 CLI_SRC   := $(wildcard cli/*.c)
 all: $(B)/libfaultline.so $(if $(CLI_SRC),$(B)/faultline)
-.PHONY: all check unit integration man-lint check-examples check-install demo deps clean install uninstall bench
+.PHONY: all check unit integration man-lint check-examples check-install demo deps clean install uninstall bench bench-deps
 
 $(B)/lib/%.o: lib/%.c
 	$(call say,CC,$<)
@@ -125,10 +125,11 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@examples/demo/run.sh $(B)
 
-deps:
-	@missing=""; \
+# $(call need-packages,PACKAGES): install the missing Debian packages (as root), or print the
+# apt-get line to run and fail.
+need-packages = missing=""; \
 	if command -v dpkg-query >/dev/null; then \
-	  for p in $(DEB_PKGS); do \
+	  for p in $(1); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	  done; \
 	fi; \
@@ -139,6 +140,14 @@ deps:
 	else \
 	  echo "deps: missing packages; run: sudo apt-get install$$missing"; exit 1; \
 	fi
+
+deps:
+	@$(call need-packages,$(DEB_PKGS))
+
+# What make bench compares against: libfiu's preload library (fiu-run -x).
+BENCH_PKGS := fiu-utils
+bench-deps:
+	@$(call need-packages,$(BENCH_PKGS))
 
 # ---- install ------------------------------------------------------------------------------
 PCFILE := $(B)/faultline.pc
@@ -179,7 +188,7 @@ $(B)/tests/bench/bench: tests/bench/bench.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O2 -pthread -Wall -Wextra -Werror -o $@ $<
 
-bench: $(B)/libfaultline.so $(B)/tests/bench/bench
+bench: bench-deps $(B)/libfaultline.so $(B)/tests/bench/bench
 	@tests/bench/run.sh $(B)
 
 clean:
