@@ -188,7 +188,7 @@ void fl_control_run(const char *line, struct fl_reply *out)
 
 /* ---- the socket ------------------------------------------------------------------------------ */
 
-static int listen_fd = -1;
+static int listen_fd = -1;            /* >= 0 while serving (fl_events_kept_fd: where it is now) */
 static pid_t owner;                   /* the process the socket belongs to */
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
@@ -250,12 +250,12 @@ static void *serve(void *arg)
     for (;;) {
         uint64_t at = __atomic_load_n(&expire_at, __ATOMIC_RELAXED), now = mono_ns();
         int timeout = !at ? 1000 : at <= now ? 0 : (int)((at - now) / 1000000 + 1);
-        struct pollfd p = {listen_fd, POLLIN, 0};
+        struct pollfd p = {fl_events_kept_fd(), POLLIN, 0}; /* it may have moved: dup2 */
         int r = poll(&p, 1, timeout > 1000 ? 1000 : timeout);
         check_expiry();
         if (r <= 0)
             continue;
-        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        int fd = accept4(p.fd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0)
             continue;
         serve_one(fd);
@@ -320,8 +320,9 @@ void fl_control_atfork_child(void)
 {
     if (listen_fd < 0)
         return;
-    fl_events_drop_fd(listen_fd);
-    fl_real_close(listen_fd);
+    int fd = fl_events_kept_fd();
+    fl_events_drop_fd(fd);
+    fl_real_close(fd);
     listen_fd = -1;
     fl_control_start();
 }

@@ -106,6 +106,26 @@ int fl_events_keep_fd(int fd)
     return fd;
 }
 
+int fl_events_kept_fd(void)
+{
+    return __atomic_load_n(&extra_fd, __ATOMIC_RELAXED);
+}
+
+void fl_events_make_way(int fd)
+{
+    if (!fl_events_owns_fd(fd))
+        return;
+    int moved = dup_high(fd); /* the program's dup2 then replaces fd, never the shim's file */
+    if (moved < 0)
+        return;
+    if (err_fd == fd)
+        err_fd = moved;
+    if (log_fd == fd)
+        log_fd = moved;
+    if (extra_fd == fd)
+        __atomic_store_n(&extra_fd, moved, __ATOMIC_RELAXED);
+}
+
 void fl_events_drop_fd(int fd)
 {
     if (fd == extra_fd)

@@ -75,6 +75,13 @@ int fl_events_own_fds(int out[FL_OWN_FDS]);
  * fd it now has. One such fd at a time: the control socket. */
 int fl_events_keep_fd(int fd);
 
+/* The fd fl_events_keep_fd kept, where it is now (fl_events_make_way may move it). */
+int fl_events_kept_fd(void);
+
+/* The program is about to dup2/dup3 onto fd: when fd is one of the shim's, move the shim's file
+ * to another number first, so that the program gets fd and the shim keeps its file. */
+void fl_events_make_way(int fd);
+
 /* fd is no longer the shim's (fl_events_keep_fd). */
 void fl_events_drop_fd(int fd);
 

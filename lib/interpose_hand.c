@@ -198,12 +198,16 @@ FL_EXPORT int dup(int fd)
 FL_EXPORT int dup2(int fd, int fd2)
 {
     FL_RESOLVE(dup2);
+    if (__builtin_expect(fl_events_owns_fd(fd2), 0))
+        fl_events_make_way(fd2);
     return duplicated(fd, fl_real_dup2(fd, fd2));
 }
 
 FL_EXPORT int dup3(int fd, int fd2, int flags)
 {
     FL_RESOLVE(dup3);
+    if (__builtin_expect(fl_events_owns_fd(fd2), 0))
+        fl_events_make_way(fd2);
     return duplicated(fd, fl_real_dup3(fd, fd2, flags));
 }
 
