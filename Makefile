@@ -42,7 +42,8 @@ say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
 # Debian packages the build, tests and demo need. Servers for the reach tests are added here.
-DEB_PKGS := build-essential pkg-config libconfig-dev uthash-dev check python3 curl sqlite3 mandoc
+DEB_PKGS := build-essential pkg-config libconfig-dev uthash-dev check python3 curl sqlite3 mandoc \
+            valgrind
 
 # ---- the shim ----------------------------------------------------------------------------
 # Modules that do not interpose anything: unit tests link these directly.
