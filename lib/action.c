@@ -249,17 +249,20 @@ void *fl_flatten(const struct iovec *iov, size_t cnt, size_t len)
     return flat;
 }
 
-size_t fl_iov_shorten(const struct iovec *iov, size_t cnt, size_t keep, struct iovec *out,
-                      size_t cap)
+size_t fl_partial_iov(const struct fl_call_ctx *c, const struct iovec **iov, size_t cnt,
+                      struct iovec *out)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < cnt && n < cap && keep > 0; i++) {
-        out[n] = iov[i];
+    size_t total = fl_iov_len(*iov, cnt), keep = fl_partial_count(c, total), n = 0;
+    if (keep >= total)
+        return cnt;
+    for (size_t i = 0; i < cnt && n < FL_IOV_SHORT && keep > 0; i++) {
+        out[n] = (*iov)[i];
         if (out[n].iov_len > keep)
             out[n].iov_len = keep;
         keep -= out[n].iov_len;
         n++;
     }
+    *iov = out;
     return n;
 }
 

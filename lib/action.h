@@ -72,9 +72,14 @@ void *fl_corrupt_copy(const struct fl_call_ctx *c, const void *buf, size_t len);
 /* The first len bytes of an iovec array in one new buffer, or NULL. Release with fl_release. */
 void *fl_flatten(const struct iovec *iov, size_t cnt, size_t len);
 
-/* The first `keep` bytes of an iovec array as at most cap entries in out; returns how many. */
-size_t fl_iov_shorten(const struct iovec *iov, size_t cnt, size_t keep, struct iovec *out,
-                      size_t cap);
+/* A shortened iovec array keeps at most this many entries (a shorter transfer is as legal as
+ * any). */
+#define FL_IOV_SHORT 64
+
+/* PARTIAL on a vector call: when the rule shortens the cnt entries at *iov, points *iov at a
+ * shortened copy in out[FL_IOV_SHORT] and returns its count; else returns cnt. */
+size_t fl_partial_iov(const struct fl_call_ctx *c, const struct iovec **iov, size_t cnt,
+                      struct iovec *out);
 
 /* Set a stream's _IO_ERR_SEEN or _IO_EOF_SEEN flag (NULL: nothing). */
 void fl_stream_flag(FILE *stream, int flag);

@@ -68,10 +68,7 @@
     }
 
 #define FL_SYM_HAND(sym, call)
-/* The byte-moving shapes apply partial, eof, corrupt and drop themselves. A shortened iovec
- * array keeps at most this many entries (a shorter transfer is as legal as any). */
-#define FL_IOV_SHORT 64
-
+/* The byte-moving shapes apply partial, eof, corrupt and drop themselves. */
 #define FL_SYM_READ(sym, call, params, args, fd, buf, n, flags)                                \
     ssize_t (*fl_real_##sym) params;                                                           \
     __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                        \
@@ -157,13 +154,8 @@
             fl_after(&c_, 0);                                                                  \
             return 0;                                                                          \
         }                                                                                      \
-        if (act_ == FL_ACT_PARTIAL) {                                                          \
-            size_t keep_ = fl_partial_count(&c_, c_.m.size);                                   \
-            if (keep_ < c_.m.size) {                                                           \
-                cnt = (int)fl_iov_shorten(iov, (size_t)cnt, keep_, short_, FL_IOV_SHORT);      \
-                iov = short_;                                                                  \
-            }                                                                                  \
-        }                                                                                      \
+        if (act_ == FL_ACT_PARTIAL)                                                            \
+            cnt = (int)fl_partial_iov(&c_, &iov, (size_t)cnt, short_);                         \
         ssize_t r_ = fl_real_##sym args;                                                       \
         if (act_ == FL_ACT_CORRUPT && r_ > 0)                                                  \
             fl_corrupt_iov(&c_, orig_, (size_t)r_);                                            \
@@ -196,13 +188,8 @@
             fl_after(&c_, (long)c_.m.size);                                                    \
             return (ssize_t)c_.m.size;                                                         \
         }                                                                                      \
-        if (act_ == FL_ACT_PARTIAL) {                                                          \
-            size_t keep_ = fl_partial_count(&c_, c_.m.size);                                   \
-            if (keep_ < c_.m.size) {                                                           \
-                cnt = (int)fl_iov_shorten(iov, (size_t)cnt, keep_, short_, FL_IOV_SHORT);      \
-                iov = short_;                                                                  \
-            }                                                                                  \
-        }                                                                                      \
+        if (act_ == FL_ACT_PARTIAL)                                                            \
+            cnt = (int)fl_partial_iov(&c_, &iov, (size_t)cnt, short_);                         \
         if (act_ == FL_ACT_CORRUPT && (flat_ = fl_flatten(iov, (size_t)cnt, c_.m.size))) {     \
             fl_corrupt(&c_, flat_, c_.m.size);                                                 \
             short_[0] = (struct iovec){flat_, c_.m.size};                                      \
@@ -242,13 +229,13 @@
             fl_after(&c_, 0);                                                                  \
             return 0;                                                                          \
         }                                                                                      \
-        if (act_ == FL_ACT_PARTIAL) {                                                          \
-            size_t keep_ = fl_partial_count(&c_, c_.m.size);                                   \
-            if (keep_ < c_.m.size) { /* ancillary data and address stay as asked */            \
+        if (act_ == FL_ACT_PARTIAL) { /* address and ancillary data stay as asked */           \
+            const struct iovec *v_ = msg->msg_iov;                                             \
+            size_t n_ = fl_partial_iov(&c_, &v_, msg->msg_iovlen, short_);                     \
+            if (v_ != msg->msg_iov) {                                                          \
                 copy_ = *msg;                                                                  \
-                copy_.msg_iovlen = fl_iov_shorten(msg->msg_iov, msg->msg_iovlen, keep_,        \
-                                                  short_, FL_IOV_SHORT);                       \
                 copy_.msg_iov = short_;                                                        \
+                copy_.msg_iovlen = n_;                                                         \
                 msg = &copy_;                                                                  \
             }                                                                                  \
         }                                                                                      \
@@ -292,12 +279,13 @@
             fl_after(&c_, (long)c_.m.size);                                                    \
             return (ssize_t)c_.m.size;                                                         \
         }                                                                                      \
-        if (act_ == FL_ACT_PARTIAL) {                                                          \
-            size_t keep_ = fl_partial_count(&c_, c_.m.size);                                   \
-            if (keep_ < c_.m.size) { /* ancillary data goes with the first byte, as asked */   \
-                copy_.msg_iovlen = fl_iov_shorten(msg->msg_iov, msg->msg_iovlen, keep_,        \
-                                                  short_, FL_IOV_SHORT);                       \
+        if (act_ == FL_ACT_PARTIAL) { /* address and ancillary data stay as asked */           \
+            const struct iovec *v_ = msg->msg_iov;                                             \
+            size_t n_ = fl_partial_iov(&c_, &v_, msg->msg_iovlen, short_);                     \
+            if (v_ != msg->msg_iov) {                                                          \
+                copy_ = *msg;                                                                  \
                 copy_.msg_iov = short_;                                                        \
+                copy_.msg_iovlen = n_;                                                         \
                 msg = &copy_;                                                                  \
             }                                                                                  \
         }                                                                                      \
