@@ -86,7 +86,7 @@ struct find {
 static void find_rule(const struct fl_rule *r, void *arg)
 {
     struct find *f = arg;
-    if (strcmp(r->spec.name, f->name) == 0) {
+    if (strcmp(r->spec->name, f->name) == 0) {
         f->matched = r->matched;
         f->injected = r->injected;
         f->found = 1;

@@ -49,9 +49,9 @@ static void reply_error(struct fl_reply *r, const char *fmt, ...)
 
 static void list_row(const struct fl_rule *rule, void *arg)
 {
-    reply(arg, "%s\t%s\t%llu\t%llu\t%s\n", rule->spec.name, fl_rule_state(rule),
+    reply(arg, "%s\t%s\t%llu\t%llu\t%s\n", rule->spec->name, fl_rule_state(rule),
           (unsigned long long)rule->matched, (unsigned long long)rule->injected,
-          fl_action_name(rule->spec.action));
+          fl_action_name(rule->spec->action));
 }
 
 struct stats_ctx {
@@ -65,7 +65,7 @@ static void stats_rule(const struct fl_rule *rule, void *arg)
     char buf[2048];
     struct fl_jbuf b;
     fl_jbuf_init(&b, buf, sizeof buf);
-    fl_jbuf_str(&b, "name", rule->spec.name);
+    fl_jbuf_str(&b, "name", rule->spec->name);
     fl_jbuf_str(&b, "state", fl_rule_state(rule));
     fl_jbuf_u64(&b, "matched", rule->matched);
     fl_jbuf_u64(&b, "injected", rule->injected);

@@ -273,7 +273,7 @@ void fl_events_fault(const struct fl_call_ctx *c, long done)
     int saved = errno;
     fl_jbuf_init(&b, buf, sizeof buf);
     stamp(&b, "fault");
-    fl_jbuf_str(&b, "rule", v->rule->spec.name);
+    fl_jbuf_str(&b, "rule", v->spec->name);
     fl_jbuf_str(&b, "call", fl_calls[c->m.call].name);
     fl_jbuf_str(&b, "symbol", fl_syms[c->sym].name);
     if (c->m.fd >= 0)
@@ -308,7 +308,7 @@ static void summary_row(const struct fl_rule *r, void *arg)
         if (r->by_action[a] && n < sizeof acts)
             n += (size_t)snprintf(acts + n, sizeof acts - n, "%s%s=%llu", n ? " " : "",
                                   fl_action_name(a), (unsigned long long)r->by_action[a]);
-    int len = snprintf(line, sizeof line, "  %-24s %-8s %10llu %10llu  %s\n", r->spec.name,
+    int len = snprintf(line, sizeof line, "  %-24s %-8s %10llu %10llu  %s\n", r->spec->name,
                        r->armed ? "armed" : "dormant", (unsigned long long)r->matched,
                        (unsigned long long)r->injected, n ? acts : "-");
     size_t n_line = len <= 0 ? 0 : (size_t)len < sizeof line ? (size_t)len : sizeof line - 1;

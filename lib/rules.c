@@ -1,4 +1,11 @@
-/* Rules at run time: index by call, decisions, per-rule random streams, counters. */
+/* Rules at run time: index by call, decisions, per-rule random streams, counters.
+ *
+ * Deciding takes no lock: a call reads the published ruleset, each rule's spec and its call
+ * index through atomic pointers, and counts with atomic adds. The n-th matching call of a rule
+ * draws from the n-th block of the rule's counter-based stream, so a rule's decisions depend on
+ * the seed, its name and how many calls it has matched, never on which thread asked. What
+ * changes rules (publish, enable, pause, set, a rule running out of `times`) holds `lock`,
+ * replaces what it changes and keeps the old copy alive: a decision in flight may still read it. */
 #include <errno.h>
 #include <fnmatch.h>
 #include <netinet/in.h>
@@ -27,10 +34,32 @@ static uint64_t next_u64(uint64_t *state)
     return z ^ (z >> 31);
 }
 
-/* A uniform double in [0, 1). */
-static double next_unit(uint64_t *state)
+/* Draw `slot` (0..3) of the n-th matching call from the stream keyed `key`: splitmix64 is a
+ * counter-based generator, so the draw is the stream's (4n + slot)-th output. */
+static uint64_t draw_at(uint64_t key, uint64_t n, unsigned slot)
 {
-    return (double)(next_u64(state) >> 11) * 0x1.0p-53;
+    uint64_t state = key + (n * 4 + slot) * 0x9e3779b97f4a7c15ULL;
+    return next_u64(&state);
+}
+
+/* A uniform double in [0, 1) from a draw. */
+static double unit_of(uint64_t draw)
+{
+    return (double)(draw >> 11) * 0x1.0p-53;
+}
+
+enum { DRAW_FIRE, DRAW_JITTER, DRAW_ACTION }; /* the slots of one matching call's draws */
+
+/* The spec a rule decides by now. */
+static const struct fl_rule_spec *spec_of(const struct fl_rule *r)
+{
+    return __atomic_load_n(&r->spec, __ATOMIC_ACQUIRE);
+}
+
+/* The published index of call c in rs: its rules, in file order. */
+static const struct fl_call_rules *rules_of(const struct fl_ruleset *rs, enum fl_call_id c)
+{
+    return __atomic_load_n(&rs->by_call[c], __ATOMIC_ACQUIRE);
 }
 
 uint64_t fl_rule_stream_seed(uint64_t seed, const char *name)
@@ -47,6 +76,28 @@ static bool covers(const struct fl_rule_spec *spec, enum fl_call_id call)
     return spec->calls[call / 64] >> (call % 64) & 1;
 }
 
+/* The index of call c over rules[0..n): the rules that cover it, in file order; NULL when none
+ * does or when out of memory (*ok false then). */
+static struct fl_call_rules *index_call(struct fl_rule *rules, size_t n, enum fl_call_id c,
+                                        bool *ok)
+{
+    uint32_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += covers(rules[i].spec, c);
+    if (!k)
+        return NULL;
+    struct fl_call_rules *idx = malloc(sizeof *idx + k * sizeof idx->rules[0]);
+    if (!idx) {
+        *ok = false;
+        return NULL;
+    }
+    idx->n = 0;
+    for (size_t i = 0; i < n; i++)
+        if (covers(rules[i].spec, c))
+            idx->rules[idx->n++] = &rules[i];
+    return idx;
+}
+
 struct fl_ruleset *fl_ruleset_new(struct fl_config *cfg, uint64_t seed)
 {
     struct fl_ruleset *rs = calloc(1, sizeof *rs);
@@ -57,28 +108,21 @@ struct fl_ruleset *fl_ruleset_new(struct fl_config *cfg, uint64_t seed)
     rs->rules = calloc(cfg->nrules ? cfg->nrules : 1, sizeof *rs->rules);
     if (!rs->rules)
         goto err;
+    rs->specs = cfg->rules;
     for (size_t i = 0; i < cfg->nrules; i++) {
         struct fl_rule *r = &rs->rules[i];
-        r->spec = cfg->rules[i];
-        if (r->spec.action == FL_ACT_ERROR && !r->spec.error)
-            r->spec.action = FL_ACT_DELAY; /* an error rule with no error only delays */
-        r->rng = fl_rule_stream_seed(seed, r->spec.name);
-        r->armed = r->spec.enabled;
-        for (int c = 0; c < FL_CALL_COUNT; c++)
-            rs->nby_call[c] += covers(&r->spec, c);
+        struct fl_rule_spec *s = &rs->specs[i];
+        if (s->action == FL_ACT_ERROR && !s->error)
+            s->action = FL_ACT_DELAY; /* an error rule with no error only delays */
+        r->spec = s;
+        r->rng = fl_rule_stream_seed(seed, s->name);
+        r->armed = s->enabled;
     }
-    for (int c = 0; c < FL_CALL_COUNT; c++) {
-        if (!rs->nby_call[c])
-            continue;
-        rs->by_call[c] = calloc(rs->nby_call[c], sizeof *rs->by_call[c]);
-        if (!rs->by_call[c])
-            goto err;
-        uint32_t n = 0;
-        for (size_t i = 0; i < rs->nrules; i++)
-            if (covers(&rs->rules[i].spec, c))
-                rs->by_call[c][n++] = &rs->rules[i];
-    }
-    free(cfg->rules);
+    bool ok = true;
+    for (int c = 0; c < FL_CALL_COUNT; c++)
+        rs->by_call[c] = index_call(rs->rules, rs->nrules, c, &ok);
+    if (!ok)
+        goto err;
     cfg->rules = NULL;
     cfg->nrules = 0;
     return rs;
@@ -90,25 +134,16 @@ err:
     return NULL;
 }
 
-/* Index the rules of rs by call again (a rule's calls changed); call with the lock held. On
- * allocation failure the old index stays. */
+/* Index the rules of rs by call again (a rule's calls changed); call with the lock held. The
+ * old index stays allocated: a decision in flight may be walking it. On allocation failure
+ * the old index of that call stays. */
 static void rebuild_index(struct fl_ruleset *rs)
 {
     for (int c = 0; c < FL_CALL_COUNT; c++) {
-        uint32_t n = 0;
-        for (size_t i = 0; i < rs->nrules; i++)
-            n += covers(&rs->rules[i].spec, c);
-        struct fl_rule **list = n ? calloc(n, sizeof *list) : NULL;
-        if (n && !list)
-            continue;
-        n = 0;
-        for (size_t i = 0; i < rs->nrules; i++)
-            if (covers(&rs->rules[i].spec, c))
-                list[n++] = &rs->rules[i];
-        struct fl_rule **old = rs->by_call[c];
-        rs->by_call[c] = list;
-        rs->nby_call[c] = n;
-        free(old); /* deciding holds the lock: no one is walking it */
+        bool ok = true;
+        struct fl_call_rules *idx = index_call(rs->rules, rs->nrules, c, &ok);
+        if (ok)
+            __atomic_store_n(&rs->by_call[c], idx, __ATOMIC_RELEASE);
     }
 }
 
@@ -116,10 +151,14 @@ void fl_ruleset_free(struct fl_ruleset *rs)
 {
     if (!rs)
         return;
-    for (size_t i = 0; i < rs->nrules; i++)
-        fl_rule_spec_free(&rs->rules[i].spec);
+    for (size_t i = 0; i < rs->nrules; i++) {
+        fl_rule_spec_free(rs->rules[i].spec);
+        if (rs->rules[i].spec != &rs->specs[i])
+            free(rs->rules[i].spec); /* set replaced it; the strings it took are freed above */
+    }
     for (int c = 0; c < FL_CALL_COUNT; c++)
         free(rs->by_call[c]);
+    free(rs->specs);
     free(rs->rules);
     free(rs);
 }
@@ -147,22 +186,32 @@ static unsigned rule_needs(const struct fl_rule_spec *s, enum fl_call_id call)
     return n;
 }
 
-/* Set fl_armed, the needs and fl_fd_tracking from the armed rules of rs (NULL: none). */
+/* Whether a rule may fire now: armed and not spent. */
+static bool live(const struct fl_rule *r)
+{
+    const struct fl_rule_spec *s = spec_of(r);
+    return __atomic_load_n(&r->armed, __ATOMIC_RELAXED) &&
+           !(s->times && __atomic_load_n(&r->injected, __ATOMIC_RELAXED) >= s->times);
+}
+
+/* Set fl_armed, the needs and fl_fd_tracking from the armed rules of rs (NULL: none); call
+ * with the lock held. */
 static void arm_calls(struct fl_ruleset *rs)
 {
     uint8_t track = 0;
     for (int c = 0; c < FL_CALL_COUNT; c++) {
         uint8_t any = 0;
         unsigned needs = 0;
-        for (uint32_t i = 0; rs && !paused && i < rs->nby_call[c]; i++) {
-            const struct fl_rule *r = rs->by_call[c][i];
-            if (!r->armed || (r->spec.times && r->injected >= r->spec.times))
+        const struct fl_call_rules *idx = rs && !paused ? rules_of(rs, c) : NULL;
+        for (uint32_t i = 0; idx && i < idx->n; i++) {
+            const struct fl_rule *r = idx->rules[i];
+            if (!live(r))
                 continue; /* dormant or spent: the fast path need not ask */
             any = 1;
-            needs |= rule_needs(&r->spec, c);
+            needs |= rule_needs(spec_of(r), c);
         }
         if (rs)
-            rs->needs[c] = needs;
+            __atomic_store_n(&rs->needs[c], needs, __ATOMIC_RELAXED);
         track |= (needs & (FL_NEED_PATH | FL_NEED_PEER)) != 0;
         __atomic_store_n(&fl_armed[c], any, __ATOMIC_RELEASE);
     }
@@ -172,7 +221,7 @@ static void arm_calls(struct fl_ruleset *rs)
 unsigned fl_rules_needs(enum fl_call_id call)
 {
     struct fl_ruleset *rs = fl_rules_current();
-    return rs ? rs->needs[call] : 0;
+    return rs ? __atomic_load_n(&rs->needs[call], __ATOMIC_RELAXED) : 0;
 }
 
 /* CLOCK_MONOTONIC in nanoseconds (vDSO: no syscall). */
@@ -199,14 +248,14 @@ struct fl_ruleset *fl_rules_current(void)
     return __atomic_load_n(&current, __ATOMIC_ACQUIRE);
 }
 
-/* The delay a firing rule asks for, with jitter drawn uniformly from [-jitter, +jitter]. */
-static uint64_t draw_delay(struct fl_rule *r)
+/* The delay a rule firing on its n-th matching call asks for, with jitter drawn uniformly from
+ * [-jitter, +jitter]. */
+static uint64_t draw_delay(const struct fl_rule *r, const struct fl_rule_spec *s, uint64_t n)
 {
-    const struct fl_rule_spec *s = &r->spec;
     if (!s->jitter_ns)
         return s->delay_ns;
     uint64_t span = 2 * s->jitter_ns + 1;
-    return s->delay_ns - s->jitter_ns + next_u64(&r->rng) % span;
+    return s->delay_ns - s->jitter_ns + draw_at(r->rng, n, DRAW_JITTER) % span;
 }
 
 /* Whether a peer pattern matches a socket address. */
@@ -291,72 +340,109 @@ static bool conditions_hold(const struct fl_rule_spec *s, const struct fl_match 
 }
 
 /* Whether the call falls in the rule's window [start, start + duration) since arming. */
-static bool in_window(const struct fl_rule *r, uint64_t now_ns)
+static bool in_window(const struct fl_rule *r, const struct fl_rule_spec *s, uint64_t now_ns)
 {
-    const struct fl_rule_spec *s = &r->spec;
     if (!s->start_ns && !s->duration_ns)
         return true;
-    if (now_ns < r->armed_at_ns)
+    uint64_t armed_at = __atomic_load_n(&r->armed_at_ns, __ATOMIC_RELAXED);
+    if (now_ns < armed_at)
         return false; /* the clock was read before the rule was armed */
-    uint64_t t = now_ns - r->armed_at_ns;
+    uint64_t t = now_ns - armed_at;
     return t >= s->start_ns && (!s->duration_ns || t - s->start_ns < s->duration_ns);
 }
 
-/* Count a matching call against the rule's triggers; true when the rule fires on it. */
-static bool triggers(struct fl_rule *r)
+/* Count a matching call against the rule's triggers; true when the rule fires on it. *n is the
+ * call's number among the rule's matching calls. */
+static bool triggers(struct fl_rule *r, const struct fl_rule_spec *s, uint64_t *n)
 {
-    const struct fl_rule_spec *s = &r->spec;
-    r->matched++;
-    if (r->matched <= s->after || (r->matched - s->after) % (s->every ? s->every : 1) != 0)
+    uint64_t k = *n = __atomic_add_fetch(&r->matched, 1, __ATOMIC_RELAXED);
+    if (k <= s->after || (k - s->after) % (s->every ? s->every : 1) != 0)
         return false;
-    if (s->times && r->injected >= s->times)
+    if (s->times && __atomic_load_n(&r->injected, __ATOMIC_RELAXED) >= s->times)
         return false; /* spent */
     /* Every candidate draws, fired or not, so that its stream never depends on other rules. */
-    return next_unit(&r->rng) < s->probability;
+    return unit_of(draw_at(r->rng, k, DRAW_FIRE)) < s->probability;
+}
+
+/* Count a fault against the rule; false when another thread spent its last `times` first.
+ * *last is set when this fault spent it. */
+static bool take_fault(struct fl_rule *r, const struct fl_rule_spec *s, bool *last)
+{
+    *last = false;
+    if (!s->times) {
+        __atomic_add_fetch(&r->injected, 1, __ATOMIC_RELAXED);
+        return true;
+    }
+    uint64_t had = __atomic_load_n(&r->injected, __ATOMIC_RELAXED);
+    do {
+        if (had >= s->times)
+            return false;
+    } while (!__atomic_compare_exchange_n(&r->injected, &had, had + 1, true, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+    *last = had + 1 == s->times;
+    return true;
 }
 
 bool fl_ruleset_decide(struct fl_ruleset *rs, const struct fl_match *m, struct fl_verdict *v)
 {
     v->rule = NULL;
-    if (!rs)
-        return false;
-    for (uint32_t i = 0; i < rs->nby_call[m->call]; i++) {
-        struct fl_rule *r = rs->by_call[m->call][i];
-        if (!r->armed || !conditions_hold(&r->spec, m) || !in_window(r, m->now_ns))
+    const struct fl_call_rules *idx = rs ? rules_of(rs, m->call) : NULL;
+    for (uint32_t i = 0; idx && i < idx->n; i++) {
+        struct fl_rule *r = idx->rules[i];
+        const struct fl_rule_spec *s = spec_of(r);
+        uint64_t n;
+        if (!__atomic_load_n(&r->armed, __ATOMIC_RELAXED) || !conditions_hold(s, m) ||
+            !in_window(r, s, m->now_ns) || !triggers(r, s, &n))
             continue;
-        if (!triggers(r))
-            continue;
-        uint64_t delay_ns = draw_delay(r);
-        uint64_t draw = next_u64(&r->rng);
-        if (v->rule)
+        bool last;
+        if (v->rule || !take_fault(r, s, &last))
             continue; /* an earlier rule won: this one does not count it as fired */
         v->rule = r;
-        v->action = r->spec.action;
-        v->error = r->spec.error;
-        v->delay_ns = delay_ns;
-        v->draw = draw;
-        v->dry_run = r->spec.dry_run;
-        r->injected++;
-        r->by_action[v->action]++;
-        if (r->spec.times && r->injected == r->spec.times && rs == current)
-            arm_calls(rs); /* spent: its calls may go back to the fast path */
+        v->spec = s;
+        v->action = s->action;
+        v->error = s->error;
+        v->delay_ns = draw_delay(r, s, n);
+        v->draw = draw_at(r->rng, n, DRAW_ACTION);
+        v->dry_run = s->dry_run;
+        __atomic_add_fetch(&r->by_action[v->action], 1, __ATOMIC_RELAXED);
+        if (last) { /* spent: its calls may go back to the fast path */
+            pthread_mutex_lock(&lock);
+            if (rs == fl_rules_current())
+                arm_calls(rs);
+            pthread_mutex_unlock(&lock);
+        }
     }
     return v->rule != NULL;
 }
 
 bool fl_rules_decide(const struct fl_match *m, struct fl_verdict *v)
 {
-    pthread_mutex_lock(&lock);
-    bool fired = fl_ruleset_decide(current, m, v);
-    pthread_mutex_unlock(&lock);
-    return fired;
+    return fl_ruleset_decide(fl_rules_current(), m, v);
+}
+
+/* A copy of r, its counters read atomically, for readers outside the decision. */
+static struct fl_rule snapshot(const struct fl_rule *r)
+{
+    struct fl_rule copy = {
+        .spec = (struct fl_rule_spec *)spec_of(r),
+        .rng = r->rng,
+        .armed = __atomic_load_n(&r->armed, __ATOMIC_RELAXED),
+        .armed_at_ns = __atomic_load_n(&r->armed_at_ns, __ATOMIC_RELAXED),
+        .matched = __atomic_load_n(&r->matched, __ATOMIC_RELAXED),
+        .injected = __atomic_load_n(&r->injected, __ATOMIC_RELAXED),
+    };
+    for (int a = 0; a < FL_ACT_COUNT; a++)
+        copy.by_action[a] = __atomic_load_n(&r->by_action[a], __ATOMIC_RELAXED);
+    return copy;
 }
 
 void fl_rules_each(void (*fn)(const struct fl_rule *rule, void *arg), void *arg)
 {
     pthread_mutex_lock(&lock);
-    for (size_t i = 0; current && i < current->nrules; i++)
-        fn(&current->rules[i], arg);
+    for (size_t i = 0; current && i < current->nrules; i++) {
+        struct fl_rule copy = snapshot(&current->rules[i]);
+        fn(&copy, arg);
+    }
     pthread_mutex_unlock(&lock);
 }
 
@@ -378,10 +464,11 @@ void fl_rules_atfork_child(uint64_t seed)
     current->seed = seed;
     for (size_t i = 0; i < current->nrules; i++) {
         struct fl_rule *r = &current->rules[i];
-        r->rng = fl_rule_stream_seed(seed, r->spec.name);
+        r->rng = fl_rule_stream_seed(seed, r->spec->name);
         r->matched = r->injected = 0;
         memset(r->by_action, 0, sizeof r->by_action);
     }
+    arm_calls(current); /* rules the parent spent are live again in the child */
 }
 
 uint64_t fl_child_seed(uint64_t seed, uint64_t nth)
@@ -396,18 +483,19 @@ uint64_t fl_child_seed(uint64_t seed, uint64_t nth)
 static struct fl_rule *find(const char *name)
 {
     for (size_t i = 0; current && i < current->nrules; i++)
-        if (strcmp(current->rules[i].spec.name, name) == 0)
+        if (strcmp(current->rules[i].spec->name, name) == 0)
             return &current->rules[i];
     return NULL;
 }
 
 const char *fl_rule_state(const struct fl_rule *r)
 {
-    if (r->spec.times && r->injected >= r->spec.times)
+    const struct fl_rule_spec *s = spec_of(r);
+    if (s->times && __atomic_load_n(&r->injected, __ATOMIC_RELAXED) >= s->times)
         return "spent";
-    if (!r->armed)
+    if (!__atomic_load_n(&r->armed, __ATOMIC_RELAXED))
         return "dormant";
-    return paused ? "paused" : "armed";
+    return fl_rules_paused() ? "paused" : "armed";
 }
 
 int fl_rules_enable(const char *name, bool on)
@@ -417,8 +505,8 @@ int fl_rules_enable(const char *name, bool on)
     struct fl_rule *r = find(name);
     if (r) {
         if (on && !r->armed)
-            r->armed_at_ns = now; /* start and duration count from here */
-        r->armed = on;
+            __atomic_store_n(&r->armed_at_ns, now, __ATOMIC_RELAXED); /* the window restarts */
+        __atomic_store_n(&r->armed, on, __ATOMIC_RELEASE);
         arm_calls(current);
     }
     pthread_mutex_unlock(&lock);
@@ -428,7 +516,7 @@ int fl_rules_enable(const char *name, bool on)
 void fl_rules_pause(bool on)
 {
     pthread_mutex_lock(&lock);
-    paused = on;
+    __atomic_store_n(&paused, on, __ATOMIC_RELAXED);
     arm_calls(current);
     pthread_mutex_unlock(&lock);
 }
@@ -440,31 +528,34 @@ bool fl_rules_paused(void)
 
 int fl_rules_set(const char *name, const char *key, const char *value, struct fl_diag *diag)
 {
-    struct fl_rule_spec spec;
+    struct fl_rule_spec *spec = malloc(sizeof *spec);
+    if (!spec) {
+        snprintf(diag->text, sizeof diag->text, "set: out of memory");
+        return -1;
+    }
     pthread_mutex_lock(&lock);
     struct fl_rule *r = find(name);
     int rc = -1;
     if (!r)
         snprintf(diag->text, sizeof diag->text, "set: no rule '%s'", name);
-    else if (fl_config_set_key(r->spec.text, key, value, &spec, diag) == 0) {
+    else if (fl_config_set_key(r->spec->text, key, value, spec, diag) == 0) {
+        struct fl_rule_spec *old = r->spec; /* decisions in flight may still read it: kept */
         if (strcmp(key, "dry_run") != 0)
-            spec.dry_run = r->spec.dry_run; /* taken from the global, not in the rule's text */
+            spec->dry_run = old->dry_run; /* taken from the global, not in the rule's text */
+        free(spec->file);
+        spec->file = old->file; /* still where it was written */
+        spec->line = old->line;
+        free(spec->name);
+        spec->name = old->name; /* the same name: events in flight print it */
+        __atomic_store_n(&r->spec, spec, __ATOMIC_RELEASE);
         if (strcmp(key, "enabled") == 0)
-            r->armed = spec.enabled;
-        free(spec.file);
-        spec.file = r->spec.file; /* still where it was written */
-        spec.line = r->spec.line;
-        r->spec.file = NULL;
-        char *old_name = r->spec.name; /* in-flight events may still print it: kept */
-        r->spec.name = NULL;
-        fl_rule_spec_free(&r->spec);
-        free(spec.name);
-        spec.name = old_name;
-        r->spec = spec;
+            __atomic_store_n(&r->armed, spec->enabled, __ATOMIC_RELEASE);
         rebuild_index(current);
         arm_calls(current);
+        spec = NULL;
         rc = 0;
     }
     pthread_mutex_unlock(&lock);
+    free(spec);
     return rc;
 }

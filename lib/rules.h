@@ -10,24 +10,32 @@
 #include "calls.h"
 #include "config.h"
 
+/* One rule at run time. Deciding reads and counts without a lock (rules.c says how), so the
+ * fields below are read and written with atomic operations; readers outside rules.c get
+ * copies (fl_rules_each). */
 struct fl_rule {
-    struct fl_rule_spec spec;
-    uint64_t rng;                        /* splitmix64 state: this rule's own stream */
+    struct fl_rule_spec *spec;           /* what the rule says; `set` swaps in a new one */
+    uint64_t rng;                        /* the key of this rule's counter-based stream */
     bool armed;                          /* enabled now */
     uint64_t armed_at_ns;                /* CLOCK_MONOTONIC when armed: start/duration count */
                                          /* from here (set by fl_rules_publish and enable) */
-    /* counters, changed under the rules lock */
     uint64_t matched;                    /* calls that met every condition */
     uint64_t injected;                   /* faults injected */
     uint64_t by_action[FL_ACT_COUNT];    /* injected, by action (delay counted with another) */
+};
+
+/* The rules covering one call, in file order. */
+struct fl_call_rules {
+    uint32_t n;
+    struct fl_rule *rules[];
 };
 
 struct fl_ruleset {
     uint64_t seed;
     struct fl_rule *rules;
     size_t nrules;
-    struct fl_rule **by_call[FL_CALL_COUNT];   /* per call, its rules in file order */
-    uint32_t nby_call[FL_CALL_COUNT];
+    struct fl_rule_spec *specs;                /* the specs as loaded, rules[i].spec at first */
+    struct fl_call_rules *by_call[FL_CALL_COUNT]; /* per call; NULL when no rule covers it */
     unsigned needs[FL_CALL_COUNT];             /* FL_NEED_* of the armed rules, per call */
 };
 
@@ -58,6 +66,7 @@ enum {
 /* What the rules decided for one call. */
 struct fl_verdict {
     struct fl_rule *rule;                /* the rule that fired, NULL when none did */
+    const struct fl_rule_spec *spec;     /* what that rule said when it fired */
     enum fl_action action;               /* the rule's action; FL_ACT_DELAY when delay is all */
     int error;                           /* as fl_rule_spec.error */
     uint64_t delay_ns;                   /* delay with its jitter drawn, 0 for none */
@@ -98,10 +107,11 @@ unsigned fl_rules_needs(enum fl_call_id call);
 
 /* Decide a call against the published ruleset: every armed rule covering the call counts it and
  * draws from its stream; the first (in file order) that fires wins. Returns true and fills *v
- * when a rule fired. Takes the rules lock; never allocates. */
+ * when a rule fired. Takes no lock (except once, when a rule fires its last `times`); never
+ * allocates. */
 bool fl_rules_decide(const struct fl_match *m, struct fl_verdict *v);
 
-/* Decide against a given ruleset without locking (unit tests, and fl_rules_decide). A rule
+/* Decide against a given ruleset (unit tests, and fl_rules_decide). A rule
  * counts a call as matching when every condition it gives holds and the call falls in its time
  * window; of the matching calls, the first `after` pass, then every `every`-th is a candidate,
  * which fires with the rule's probability until the rule has fired `times` times. */
@@ -120,7 +130,8 @@ void fl_rules_atfork_child(uint64_t seed);
  * program forking the same way gets the same children's faults. */
 uint64_t fl_child_seed(uint64_t seed, uint64_t nth);
 
-/* Run fn(rule, arg) for each rule of the published ruleset under the rules lock. */
+/* Run fn(copy, arg) for each rule of the published ruleset under the rules lock, with a copy
+ * of the rule whose counters were read atomically. */
 void fl_rules_each(void (*fn)(const struct fl_rule *rule, void *arg), void *arg);
 
 /* ---- run-time control (control.c, the in-process API) ---- */

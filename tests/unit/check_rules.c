@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,6 +373,92 @@ END_TEST
 
 /* ---- several rules on one call ------------------------------------------------------------ */
 
+/* ---- threads -------------------------------------------------------------------------------- */
+
+#define THREADS 4
+#define CALLS_PER_THREAD 50000
+
+struct hammer {
+    struct fl_ruleset *rs;
+    unsigned fires[2]; /* per rule: verdicts it won */
+};
+
+static void *hammer_decide(void *arg)
+{
+    struct hammer *h = arg;
+    struct fl_match m = {.call = FL_CALL_write, .fd = -1};
+    for (int i = 0; i < CALLS_PER_THREAD; i++) {
+        struct fl_verdict v;
+        if (fl_ruleset_decide(h->rs, &m, &v))
+            __atomic_add_fetch(&h->fires[v.rule == &h->rs->rules[1]], 1, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+/* Deciding takes no lock: threads deciding at once lose no count, never overspend `times`, and
+ * fire exactly as often as one thread making all the calls does (a rule's n-th matching call
+ * draws the same whichever thread makes it). */
+START_TEST(threads_deciding_at_once_count_every_call_and_fire_as_one_thread_does)
+{
+    struct fl_rule_spec capped = spec("capped", FL_CALL_write, 0.01);
+    capped.times = 100;
+    struct fl_rule_spec open_ended = spec("open", FL_CALL_write, 0.05);
+    struct fl_ruleset *alone = build2(11, capped, open_ended);
+    capped = spec("capped", FL_CALL_write, 0.01);
+    capped.times = 100;
+    open_ended = spec("open", FL_CALL_write, 0.05);
+    struct fl_ruleset *shared = build2(11, capped, open_ended);
+
+    struct hammer one = {.rs = alone};
+    for (int t = 0; t < THREADS; t++)
+        hammer_decide(&one);
+    struct hammer many = {.rs = shared};
+    pthread_t tid[THREADS];
+    for (int t = 0; t < THREADS; t++)
+        ck_assert_int_eq(pthread_create(&tid[t], NULL, hammer_decide, &many), 0);
+    for (int t = 0; t < THREADS; t++)
+        pthread_join(tid[t], NULL);
+
+    const uint64_t total = (uint64_t)THREADS * CALLS_PER_THREAD;
+    ck_assert_uint_eq(shared->rules[0].matched, total);
+    ck_assert_uint_eq(shared->rules[0].injected, 100); /* spent, never overspent */
+    ck_assert_uint_eq(many.fires[0], 100);
+    ck_assert_uint_eq(shared->rules[1].matched, total);
+    ck_assert_uint_eq(shared->rules[1].injected, many.fires[1]);
+    ck_assert_uint_eq(alone->rules[1].injected + alone->rules[0].injected,
+                      one.fires[0] + one.fires[1]);
+    /* The open-ended rule's draws are the same; which calls the capped rule won first may
+     * differ between threads, so the totals agree within the capped rule's 100. */
+    uint64_t a = alone->rules[1].injected, b = shared->rules[1].injected;
+    ck_assert_uint_le(a > b ? a - b : b - a, 100);
+    ck_assert_uint_gt(b, total / 40); /* 5% of 200,000 minus what the capped rule took */
+    fl_ruleset_free(alone);
+    fl_ruleset_free(shared);
+}
+END_TEST
+
+/* With one rule, the faults of many threads are exactly those of one thread. */
+START_TEST(threads_fire_exactly_as_often_as_one_thread)
+{
+    struct fl_ruleset *alone = build1(12, spec("only", FL_CALL_write, 0.03));
+    struct fl_ruleset *shared = build1(12, spec("only", FL_CALL_write, 0.03));
+    struct hammer one = {.rs = alone}, many = {.rs = shared};
+    for (int t = 0; t < THREADS; t++)
+        hammer_decide(&one);
+    pthread_t tid[THREADS];
+    for (int t = 0; t < THREADS; t++)
+        ck_assert_int_eq(pthread_create(&tid[t], NULL, hammer_decide, &many), 0);
+    for (int t = 0; t < THREADS; t++)
+        pthread_join(tid[t], NULL);
+    ck_assert_uint_eq(many.fires[0], one.fires[0]);
+    ck_assert_uint_eq(shared->rules[0].injected, alone->rules[0].injected);
+    ck_assert_uint_eq(shared->rules[0].matched, (uint64_t)THREADS * CALLS_PER_THREAD);
+    ck_assert_uint_gt(one.fires[0], 0);
+    fl_ruleset_free(alone);
+    fl_ruleset_free(shared);
+}
+END_TEST
+
 START_TEST(first_rule_in_file_order_wins_when_both_fire)
 {
     struct fl_rule_spec a = spec("first", FL_CALL_connect, 1.0);
@@ -383,7 +470,7 @@ START_TEST(first_rule_in_file_order_wins_when_both_fire)
     for (int i = 0; i < 1000; i++) {
         ck_assert(decide(rs, FL_CALL_connect, &v));
         ck_assert_ptr_eq(v.rule, &rs->rules[0]);
-        ck_assert_str_eq(v.rule->spec.name, "first");
+        ck_assert_str_eq(v.rule->spec->name, "first");
         ck_assert_int_eq(v.error, ECONNREFUSED);
     }
     ck_assert_uint_eq(rs->rules[0].matched, 1000);
@@ -417,12 +504,12 @@ START_TEST(second_rule_fires_when_the_first_does_not)
     ck_assert_uint_eq(rs->rules[0].injected, 2);
     ck_assert_uint_eq(rs->rules[1].matched, 2);
     ck_assert_uint_eq(rs->rules[1].injected, 1);
-    ck_assert_uint_eq(rs->nby_call[FL_CALL_write], 2);
-    ck_assert_ptr_eq(rs->by_call[FL_CALL_write][0], &rs->rules[0]);
-    ck_assert_ptr_eq(rs->by_call[FL_CALL_write][1], &rs->rules[1]);
-    ck_assert_uint_eq(rs->nby_call[FL_CALL_read], 1);
-    ck_assert_uint_eq(rs->nby_call[FL_CALL_fsync], 1);
-    ck_assert_uint_eq(rs->nby_call[FL_CALL_open], 0);
+    ck_assert_uint_eq(rs->by_call[FL_CALL_write]->n, 2);
+    ck_assert_ptr_eq(rs->by_call[FL_CALL_write]->rules[0], &rs->rules[0]);
+    ck_assert_ptr_eq(rs->by_call[FL_CALL_write]->rules[1], &rs->rules[1]);
+    ck_assert_uint_eq(rs->by_call[FL_CALL_read]->n, 1);
+    ck_assert_uint_eq(rs->by_call[FL_CALL_fsync]->n, 1);
+    ck_assert_ptr_null(rs->by_call[FL_CALL_open]);
     fl_ruleset_free(rs);
 }
 END_TEST
@@ -592,7 +679,7 @@ START_TEST(rule_on_one_call_never_fires_on_another)
         v.rule = &rs->rules[0]; /* stale: decide must clear it */
         ck_assert_msg(!decide(rs, (enum fl_call_id)c, &v), "fired on %s", fl_calls[c].name);
         ck_assert_ptr_null(v.rule);
-        ck_assert_uint_eq(rs->nby_call[c], 0);
+        ck_assert_ptr_null(rs->by_call[c]);
     }
     ck_assert_uint_eq(rs->rules[0].matched, 0);
     ck_assert(decide(rs, FL_CALL_read, &v));
@@ -1313,7 +1400,7 @@ START_TEST(error_action_without_an_error_only_delays)
     s.action = FL_ACT_ERROR;
     s.delay_ns = 7 * MS;
     struct fl_ruleset *rs = build1(1, s);
-    ck_assert_int_eq(rs->rules[0].spec.action, FL_ACT_DELAY);
+    ck_assert_int_eq(rs->rules[0].spec->action, FL_ACT_DELAY);
     struct fl_verdict v;
     ck_assert(decide(rs, FL_CALL_read, &v));
     ck_assert_int_eq(v.action, FL_ACT_DELAY);
@@ -1329,7 +1416,7 @@ END_TEST
 static void collect_names(const struct fl_rule *r, void *arg)
 {
     char *buf = arg;
-    strcat(buf, r->spec.name);
+    strcat(buf, r->spec->name);
     strcat(buf, ";");
 }
 
@@ -1461,6 +1548,11 @@ static Suite *rules_suite(void)
     tcase_add_test(order, dormant_rule_does_not_shadow_a_later_one);
     tcase_add_test(order, counters_track_matched_injected_and_by_action);
     suite_add_tcase(s, order);
+
+    TCase *threads = tcase_create("threads");
+    tcase_add_test(threads, threads_deciding_at_once_count_every_call_and_fire_as_one_thread_does);
+    tcase_add_test(threads, threads_fire_exactly_as_often_as_one_thread);
+    suite_add_tcase(s, threads);
 
     TCase *delay = tcase_create("delay");
     tcase_add_test(delay, jitter_keeps_delays_within_its_span_and_varies_them);
