@@ -356,7 +356,7 @@ static bool in_window(const struct fl_rule *r, const struct fl_rule_spec *s, uin
 static bool triggers(struct fl_rule *r, const struct fl_rule_spec *s, uint64_t *n)
 {
     uint64_t k = *n = __atomic_add_fetch(&r->matched, 1, __ATOMIC_RELAXED);
-    if (k <= s->after || (k - s->after) % (s->every ? s->every : 1) != 0)
+    if (k <= s->after || (s->every > 1 && (k - s->after) % s->every != 0))
         return false;
     if (s->times && __atomic_load_n(&r->injected, __ATOMIC_RELAXED) >= s->times)
         return false; /* spent */
