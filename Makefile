@@ -41,9 +41,11 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-# Debian packages the build, tests and demo need. Servers for the reach tests are added here.
-DEB_PKGS := build-essential pkg-config libconfig-dev uthash-dev check python3 curl sqlite3 mandoc \
-            valgrind
+# Debian packages: what the build and the demo need (make demo installs these), and what the
+# tests add: valgrind, the servers and tools the reach tests run, systemd-analyze (make deps
+# and make check install both).
+DEB_PKGS  := build-essential pkg-config libconfig-dev uthash-dev check python3 curl sqlite3
+TEST_PKGS := mandoc valgrind redis-server redis-tools nginx-light postgresql git strace systemd
 
 # ---- the shim ----------------------------------------------------------------------------
 # Modules that do not interpose anything: unit tests link these directly.
@@ -54,7 +56,7 @@ CORE_OBJ  := $(CORE:%=$(B)/lib/%.o)
 
 CLI_SRC   := $(wildcard cli/*.c)
 all: $(B)/libfaultline.so $(if $(CLI_SRC),$(B)/faultline)
-.PHONY: all check unit integration man-lint check-examples check-install demo deps clean install uninstall bench bench-deps
+.PHONY: all check unit integration man-lint check-examples check-install demo demo-deps deps clean install uninstall bench bench-deps fuzz fuzz-deps
 
 $(B)/lib/%.o: lib/%.c
 	$(call say,CC,$<)
@@ -122,7 +124,7 @@ check: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 
-demo: deps
+demo: demo-deps
 	@$(MAKE) --no-print-directory all
 	@examples/demo/run.sh $(B)
 
@@ -143,10 +145,14 @@ need-packages = missing=""; \
 	fi
 
 deps:
+	@$(call need-packages,$(DEB_PKGS) $(TEST_PKGS))
+
+demo-deps:
 	@$(call need-packages,$(DEB_PKGS))
 
-# What make bench compares against: libfiu's preload library (fiu-run -x).
-BENCH_PKGS := fiu-utils
+# What make bench compares against: libfiu's preload library (fiu-run -x); and the server it
+# loads (redis-server under redis-benchmark).
+BENCH_PKGS := fiu-utils redis-server redis-tools
 bench-deps:
 	@$(call need-packages,$(BENCH_PKGS))
 
@@ -191,6 +197,32 @@ $(B)/tests/bench/bench: tests/bench/bench.c
 
 bench: bench-deps $(B)/libfaultline.so $(B)/tests/bench/bench
 	@tests/bench/run.sh $(B)
+
+# ---- fuzzing (not part of make check) ------------------------------------------------------
+# make fuzz [FUZZ_SECONDS=N]: libFuzzer on the config reader (tests/fuzz/fuzz_config.c), built
+# with clang and ASan + UBSan into build/fuzz/, for FUZZ_SECONDS from the committed seeds in
+# tests/fuzz/corpus/ (only read) and what earlier runs found in build/fuzz/corpus/ (where new
+# inputs go). A crashing input is saved as build/fuzz/crash-*; rerun it with
+# build/fuzz/fuzz_config FILE.
+FUZZ_SECONDS ?= 60
+FUZZ_CC   ?= clang
+FUZZ_PKGS := clang libclang-rt-dev
+FUZZ_DIR  := build/fuzz
+FUZZ_SRC  := tests/fuzz/fuzz_config.c lib/config.c lib/calls.c lib/text.c
+fuzz-deps:
+	@$(call need-packages,$(FUZZ_PKGS))
+
+$(FUZZ_DIR)/fuzz_config: $(FUZZ_SRC) lib/config.h lib/calls.h lib/calls.def lib/text.h
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -Ilib $(WARN) -g -O1 -fno-omit-frame-pointer \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $(FUZZ_SRC) \
+		$(LIBS_SHIM)
+
+fuzz: fuzz-deps $(FUZZ_DIR)/fuzz_config
+	@mkdir -p $(FUZZ_DIR)/corpus
+	$(FUZZ_DIR)/fuzz_config -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/config.dict \
+	  -artifact_prefix=$(FUZZ_DIR)/ -print_final_stats=1 $(FUZZ_DIR)/corpus tests/fuzz/corpus
 
 clean:
 	rm -rf $(B)
