@@ -188,6 +188,17 @@ uninstall:
 check-install: all
 	@tests/install.sh $(B)
 
+# ---- the shim under valgrind (not part of make check) --------------------------------------
+# make check-valgrind: the integration tests that run the helper programs of tests/programs
+# under the shim, with those programs (shim and all) under valgrind's memcheck: FL_VALGRIND=1,
+# see under_shim in tests/integration/lib.sh. A memory error fails the test. A few minutes.
+VALGRIND_TESTS = $(basename $(notdir $(shell grep -l FL_PROGS $$(grep -l under_shim tests/integration/t_*.sh))))
+.PHONY: check-valgrind
+check-valgrind: $(B)/libfaultline.so $(HELPER_BIN)
+	@$(if $(SANITIZE),echo "check-valgrind: not with SANITIZE (valgrind and ASan exclude each other)"; exit 2)
+	@command -v valgrind >/dev/null || { echo "check-valgrind: valgrind is missing (make deps)"; exit 2; }
+	@FL_VALGRIND=1 FL_TEST_TIMEOUT=300 tests/integration/run.sh $(B) $(VALGRIND_TESTS)
+
 # ---- benchmarks (not part of make check) ---------------------------------------------------
 # The pass-through cost of the shim, bare vs preloaded: tests/bench/run.sh prints the table.
 $(B)/tests/bench/bench: tests/bench/bench.c
@@ -203,8 +214,10 @@ bench: bench-deps $(B)/libfaultline.so $(B)/tests/bench/bench
 # with clang and ASan + UBSan into build/fuzz/, for FUZZ_SECONDS from the committed seeds in
 # tests/fuzz/corpus/ (only read) and what earlier runs found in build/fuzz/corpus/ (where new
 # inputs go). A crashing input is saved as build/fuzz/crash-*; rerun it with
-# build/fuzz/fuzz_config FILE.
+# build/fuzz/fuzz_config FILE. FUZZ_FLAGS adds libFuzzer options (-rss_limit_mb=4096 for a long
+# run: libconfig's own small leaks on some syntax errors add up).
 FUZZ_SECONDS ?= 60
+FUZZ_FLAGS ?=
 FUZZ_CC   ?= clang
 FUZZ_PKGS := clang libclang-rt-dev
 FUZZ_DIR  := build/fuzz
@@ -222,7 +235,8 @@ $(FUZZ_DIR)/fuzz_config: $(FUZZ_SRC) lib/config.h lib/calls.h lib/calls.def lib/
 fuzz: fuzz-deps $(FUZZ_DIR)/fuzz_config
 	@mkdir -p $(FUZZ_DIR)/corpus
 	$(FUZZ_DIR)/fuzz_config -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/config.dict \
-	  -artifact_prefix=$(FUZZ_DIR)/ -print_final_stats=1 $(FUZZ_DIR)/corpus tests/fuzz/corpus
+	  -artifact_prefix=$(FUZZ_DIR)/ -print_final_stats=1 $(FUZZ_FLAGS) $(FUZZ_DIR)/corpus \
+	  tests/fuzz/corpus
 
 clean:
 	rm -rf $(B)

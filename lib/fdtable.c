@@ -120,7 +120,10 @@ const char *fl_path_absolute(int dirfd, const char *path, char *buf, size_t cap)
     } else {
         strcpy(base, "/");
     }
-    if (strlen(base) + strlen(path) + 2 > cap || cap < 2)
+    /* The result is at most base "/" path, or path alone when it is absolute (PATH_MAX - 1
+     * bytes is a valid absolute path). */
+    size_t need = path[0] == '/' ? strlen(path) + 1 : strlen(base) + strlen(path) + 2;
+    if (need > cap || cap < 2)
         return NULL;
     size_t len = 1;
     buf[0] = '/';

@@ -107,8 +107,29 @@ expect_same_file() {
 under_shim() {
     local rules=$1
     shift
+    if [ ${#FL_MEMCHECK[@]} -gt 0 ]; then
+        case $1 in "$FL_PROGS"/*) set -- "${FL_MEMCHECK[@]}" "$@" ;; esac
+    fi
     LD_PRELOAD="$FL_LIB" FAULTLINE_RULES="$rules" "$@"
 }
+
+# FL_VALGRIND=1 (make check-valgrind): under_shim runs the helper programs of tests/programs
+# under valgrind's memcheck, shim and all. Any error it finds makes the program exit 99 with the
+# report on its stderr, so the test fails. The tool is started directly (the valgrind command
+# is a dynamic program that LD_PRELOAD would put the shim into); the shim's own malloc stays
+# in place (nouserintercepts), valgrind taking the C library's under it.
+FL_MEMCHECK=()
+if [ "${FL_VALGRIND:-}" = 1 ]; then
+    case $(uname -m) in x86_64) fl_vg_arch=amd64 ;; aarch64) fl_vg_arch=arm64 ;; *) fl_vg_arch=$(uname -m) ;; esac
+    for fl_vg_dir in /usr/libexec/valgrind /usr/lib/x86_64-linux-gnu/valgrind /usr/lib/valgrind \
+        /usr/local/libexec/valgrind; do
+        [ -x "$fl_vg_dir/memcheck-$fl_vg_arch-linux" ] && break
+    done
+    [ -x "$fl_vg_dir/memcheck-$fl_vg_arch-linux" ] || fail "FL_VALGRIND=1: valgrind's memcheck not found"
+    export VALGRIND_LIB="$fl_vg_dir" VALGRIND_LAUNCHER="$(command -v valgrind)"
+    FL_MEMCHECK=("$fl_vg_dir/memcheck-$fl_vg_arch-linux" -q --error-exitcode=99 --leak-check=no
+        --soname-synonyms=somalloc=nouserintercepts)
+fi
 
 # capture CMD [ARG]...: runs CMD; RC is its exit status, OUT and ERR its stdout and stderr
 # (trailing newlines dropped), OUT_FILE and ERR_FILE the files holding them byte for byte
