@@ -35,6 +35,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "events.h"
 
 #ifndef FL_LIBDIR
 #define FL_LIBDIR "/usr/local/lib"
@@ -321,7 +322,7 @@ static int check_log(const char *spec)
     path[n] = '\0';
     fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
     if (fd < 0) {
-        fl_cli_say("%s: cannot open event log: %s", path, strerror(errno));
+        fl_cli_say("%s: cannot open event log: %s", path, fl_log_open_error(path, errno));
         return -1;
     }
     close(fd);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -175,11 +174,8 @@ static int open_log(char *why, size_t cap)
         fl_real_close(fd);
     }
     if (fd < 0 || log_fd < 0) {
-        struct stat st;
-        const char *reason = strerror(errno);
-        if (fd < 0 && errno == ELOOP && lstat(log_path, &st) == 0 && S_ISLNK(st.st_mode))
-            reason = "it is a symbolic link (not followed)"; /* O_NOFOLLOW's ELOOP */
-        snprintf(why, cap, "%s: cannot open event log: %s", log_path, reason);
+        snprintf(why, cap, "%s: cannot open event log: %s", log_path,
+                 fd < 0 ? fl_log_open_error(log_path, errno) : strerror(errno));
         return -1;
     }
     return 0;

@@ -40,6 +40,10 @@ const char *fl_fmt_peer(const struct sockaddr *sa, char *buf, size_t cap);
 /* Format an unsigned number into buf (at least 21 bytes); returns its length. */
 size_t fl_fmt_u64(char *buf, uint64_t v);
 
+/* Why opening the event log at `path` failed with errno `err`, in words: strerror, except for
+ * a symbolic link refused by O_NOFOLLOW, which it names. */
+const char *fl_log_open_error(const char *path, int err);
+
 /* Keep a private copy of stderr for diagnostics and the summary (close-on-exec, above the fds a
  * program usually touches). Call once at start. */
 void fl_events_keep_stderr(void);
