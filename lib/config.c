@@ -20,6 +20,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* uthash, with a failed allocation reported instead of exiting the process. */
+static __thread bool hash_oom;
+#define HASH_NONFATAL_OOM 1
+#define uthash_nonfatal_oom(obj) (hash_oom = true)
+#include <uthash.h>
+
 #define FL_INLINE_NAME "FAULTLINE_RULES"
 #define FL_DAY_NS      (86400ull * 1000000000ull)
 #define FL_NAME_MAX    64     /* longest rule name */
@@ -203,11 +209,14 @@ static const char *near_hint(const struct near *n, char *buf, size_t size)
 
 /* ---- the loader and its messages ------------------------------------------------------------- */
 
+struct name_entry;
+
 struct loader {
     struct fl_config cfg;     /* what has been read so far */
     int *name_lines;          /* per rule: line of its name (of its brace when unnamed) */
     bool *own_dry_run;        /* per rule: it gives dry_run (else it takes the global's) */
     size_t cap;               /* room in cfg.rules, name_lines and own_dry_run */
+    struct name_entry *names; /* the rules' names (uthash), to refuse a duplicate */
     struct fl_diag *diag;
     const char *src;          /* the name of the text being read, for messages */
     const char *incdir;       /* directory @include is relative to, or NULL */
@@ -229,16 +238,43 @@ static void show_file(const struct loader *ld, const char *lcfile, char *buf, si
         snprintf(buf, size, "%s/%s", ld->incdir, lcfile);
 }
 
+/* Copy `in` to `out` (of `size` bytes) with control characters written as libconfig escapes
+ * ("\n", "\x01"): a message quotes the user's strings, and must stay one line. */
+static void escape_controls(char *out, size_t size, const char *in)
+{
+    size_t k = 0;
+
+    for (; *in && k + 1 < size; in++) {
+        unsigned char c = (unsigned char)*in;
+        char esc[8];
+        size_t n = 1;
+        if (c < 0x20 || c == 0x7f)
+            n = (size_t)snprintf(esc, sizeof esc, c == '\n' ? "\\n" : c == '\t' ? "\\t" :
+                                 c == '\r' ? "\\r" : "\\x%02x", c);
+        else
+            esc[0] = (char)c;
+        if (k + n >= size)
+            break;
+        memcpy(out + k, esc, n);
+        k += n;
+    }
+    out[k] = '\0';
+}
+
 static int failv(struct loader *ld, const char *file, int line, const char *fmt, va_list ap)
 {
-    char *t = ld->diag->text;
-    size_t size = sizeof ld->diag->text;
+    char t[sizeof ld->diag->text];
+    size_t size = sizeof t;
     int k = line > 0 ? snprintf(t, size, "%s:%d: ", file, line) : snprintf(t, size, "%s: ", file);
 
     if (k >= 0 && (size_t)k < size && ld->rule)
         k += snprintf(t + k, size - (size_t)k, "rule '%s': ", ld->rule);
     if (k >= 0 && (size_t)k < size)
         vsnprintf(t + k, size - (size_t)k, fmt, ap);
+    escape_controls(ld->diag->text, sizeof ld->diag->text, t);
+    k = (int)strlen(ld->diag->text);
+    if ((size_t)k + 1 == sizeof ld->diag->text)   /* cut (a 10 MB key): show it was */
+        memcpy(ld->diag->text + k - 3, "...", 3);
     return -1;
 }
 
@@ -273,10 +309,16 @@ static int out_of_memory(struct loader *ld)
     return fail_line(ld, ld->src, 0, "out of memory");
 }
 
-static int syntax_error(struct loader *ld, const config_t *lc)
+/* libconfig's message; `unclosed`: the line of a string the text never closes, or 0. */
+static int syntax_error(struct loader *ld, const config_t *lc, int unclosed)
 {
+    const char *what = config_error_text(lc);
     char file[PATH_MAX];
 
+    if (unclosed && !config_error_file(lc) && config_error_line(lc) >= unclosed && what &&
+        strcmp(what, "syntax error") == 0)   /* libconfig names the end of the text: too far */
+        return fail_line(ld, ld->src, unclosed, "syntax error: a string opened on this line "
+                         "is never closed (a '\"' is missing)");
     show_file(ld, config_error_file(lc), file, sizeof file);
     return fail_line(ld, file, config_error_line(lc), "%s",
                      config_error_text(lc) ? config_error_text(lc) : "syntax error");
@@ -476,21 +518,47 @@ static bool valid_name(const char *name)
                         "0123456789_.:-") == len;
 }
 
-/* The rule `r` (just appended) must not reuse an earlier rule's name. */
+/* A rule's name in the loader's set of names: which rule has it. */
+struct name_entry {
+    size_t rule;
+    UT_hash_handle hh;        /* keyed by the rule's name (ld->cfg.rules[rule].name) */
+};
+
+/* Forget the set of names. */
+static void forget_names(struct loader *ld)
+{
+    struct name_entry *e, *tmp;
+    HASH_ITER(hh, ld->names, e, tmp) {
+        HASH_DEL(ld->names, e);
+        free(e);
+    }
+}
+
+/* The rule `r` (just appended) must not reuse an earlier rule's name: a hash set, so that a
+ * config of 100,000 rules does not take 5e9 comparisons. */
 static int check_duplicate(struct loader *ld, size_t r, const config_setting_t *at)
 {
     const struct fl_rule_spec *rules = ld->cfg.rules;
+    struct name_entry *e;
 
-    for (size_t i = 0; i < r; i++) {
-        if (strcmp(rules[i].name, rules[r].name) != 0)
-            continue;
-        if (strcmp(rules[i].file, rules[r].file) == 0)
-            return fail(ld, at, "duplicate rule name (first defined at line %d)",
-                        ld->name_lines[i]);
-        return fail(ld, at, "duplicate rule name (first defined at %s:%d)", rules[i].file,
-                    ld->name_lines[i]);
+    HASH_FIND_STR(ld->names, rules[r].name, e);
+    if (!e) {
+        if (!(e = malloc(sizeof *e)))
+            return out_of_memory(ld);
+        e->rule = r;
+        hash_oom = false;
+        HASH_ADD_KEYPTR(hh, ld->names, rules[r].name, strlen(rules[r].name), e);
+        if (hash_oom) {
+            free(e);
+            return out_of_memory(ld);
+        }
+        return 0;
     }
-    return 0;
+    size_t i = e->rule;
+    if (strcmp(rules[i].file, rules[r].file) == 0)
+        return fail(ld, at, "duplicate rule name (first defined at line %d)", ld->name_lines[i]);
+    return fail(ld, at, "duplicate rule name (first defined at %s:%d)", rules[i].file,
+                ld->name_lines[i]);
 }
 
 /* Name rule `r` from its `name` key, or "ruleN" after its place in the merged list. */
@@ -1353,29 +1421,155 @@ static int read_root(struct loader *ld, const config_t *lc)
     return 0;
 }
 
-/* Parse with libconfig from `f` or else from `text`, then read the settings. */
-static int read_source(struct loader *ld, FILE *f, const char *text)
+/* ---- integers past 32 bits ------------------------------------------------------------------- */
+
+static bool is_name_start(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '*';
+}
+
+static bool is_name_char(char c)
+{
+    return is_name_start(c) || is_digit(c) || c == '-' || c == '_';
+}
+
+static bool is_hex(char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* Past the rest of a float ("5", ".5e-3"): digits, dots, exponents. */
+static const char *skip_float(const char *p)
+{
+    while (is_digit(*p) || *p == '.' || *p == 'e' || *p == 'E' ||
+           ((*p == '-' || *p == '+') && (p[-1] == 'e' || p[-1] == 'E')))
+        p++;
+    return p;
+}
+
+/* libconfig 1.5 reads an integer written without an L suffix in 32 bits and wraps it silently
+ * (seed = 4294967296 was 0, max_size = 10000000000 was 1410065408), as every version does a
+ * hex one past 0x7fffffff; later versions promote decimal ones to 64 bits. So faultline hands
+ * libconfig its text with an L after each integer that needs 64 bits, and refuses one past 64
+ * bits (which libconfig would clamp or wrap). The scan skips what libconfig's scanner does not
+ * read as a number: strings, comments and names. Returns 0 with *out NULL when nothing needs an
+ * L, 0 with the new text (malloc) in *out, or -1 with the message written. *unclosed is the line
+ * of a string the text never closes, or 0. */
+static int promote_integers(struct loader *ld, const char *text, char **out, int *unclosed)
+{
+    struct fl_text t = {0};
+    const char *p = text, *done = text;
+    int line = 1;
+
+    *out = NULL;
+    *unclosed = 0;
+    while (*p) {
+        if (*p == '"') {                                   /* a string, escapes and all */
+            int first = line;
+            for (p++; *p && *p != '"'; p++) {
+                if (*p == '\\' && p[1])
+                    p++;
+                line += *p == '\n';
+            }
+            if (!*p)
+                *unclosed = first;
+            p += *p == '"';
+        } else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+            p += strcspn(p, "\n");
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *end = strstr(p + 2, "*/");
+            for (const char *e = end ? end + 2 : p + strlen(p); p < e; p++)
+                line += *p == '\n';
+        } else if (is_name_start(*p)) {
+            while (is_name_char(*p))
+                p++;
+        } else if (*p == '.' && is_digit(p[1])) {          /* a float such as .5e10 */
+            p = skip_float(p + 1);
+        } else if (is_digit(*p) || ((*p == '-' || *p == '+') && is_digit(p[1]))) {
+            const char *start = p;
+            bool hex = false, wide;
+            if (*p == '-' || *p == '+')
+                p++;
+            if (p == start && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && is_hex(p[2])) {
+                hex = true;
+                for (p += 2; is_hex(*p); p++)
+                    ;
+            } else {
+                while (is_digit(*p))
+                    p++;
+                if (*p == '.' || ((*p == 'e' || *p == 'E') &&
+                                  (is_digit(p[1]) || ((p[1] == '-' || p[1] == '+') &&
+                                                      is_digit(p[2]))))) {
+                    p = skip_float(p);                     /* a float: as it is */
+                    continue;
+                }
+            }
+            wide = *p == 'L';
+            errno = 0;
+            unsigned long long u = hex ? strtoull(start, NULL, 16) : 0;
+            long long v = hex ? 0 : strtoll(start, NULL, 10);
+            if (errno == ERANGE || (hex && u > LLONG_MAX)) {
+                free(t.p);
+                return fail_line(ld, ld->src, line, "integer %.*s does not fit in 64 bits "
+                                 "(%lld to %lld)", (int)(p - start), start, LLONG_MIN, LLONG_MAX);
+            }
+            if (!wide && (hex ? u > INT_MAX : v > INT_MAX || v < INT_MIN)) {
+                fl_text_add(&t, done, (size_t)(p - done));
+                fl_text_adds(&t, "L");
+                done = p;
+            }
+        } else {
+            line += *p == '\n';
+            p++;
+        }
+    }
+    if (done == text)
+        return 0;
+    fl_text_adds(&t, done);
+    if (t.failed) {
+        free(t.p);
+        return out_of_memory(ld);
+    }
+    *out = t.p;
+    return 0;
+}
+
+/* Parse `text` with libconfig, then read the settings; `file`: it is a config file's text. */
+static int read_source(struct loader *ld, const char *text, bool file)
 {
     config_t lc;
-    int rc;
+    char *wide;
+    int rc, unclosed;
 
+    if (promote_integers(ld, text, &wide, &unclosed) < 0)
+        return -1;
     config_init(&lc);
     config_set_auto_convert(&lc, 0);
     if (ld->incdir)
         config_set_include_dir(&lc, ld->incdir);
-    if (f ? config_read(&lc, f) : config_read_string(&lc, text))
-        rc = read_root(ld, &lc);
+    if (!config_read_string(&lc, wide ? wide : text))
+        rc = syntax_error(ld, &lc, unclosed);
+    else if (file && config_setting_length(config_root_setting(&lc)) == 0)
+        /* an empty file (or only comments) is more likely the wrong file than a wish for no
+         * faults: a fault-injection run that injects nothing must not pass unnoticed */
+        rc = fail_line(ld, ld->src, 0, "the config file is empty (no settings): write "
+                       "rules = ( { ... } ), or rules = () for none");
     else
-        rc = syntax_error(ld, &lc);
+        rc = read_root(ld, &lc);
     config_destroy(&lc);
+    free(wide);
     return rc;
 }
 
-/* Open `path` for reading; NULL (with the message written) when it cannot be read. */
-static FILE *open_config(struct loader *ld, const char *path)
+/* The whole of the config file `path`, NUL-terminated (malloc); NULL, with the message written,
+ * when it cannot be read or is not text. Read whole because libconfig scans a string in one
+ * pass, where from a FILE its scanner starts a token again at every 8 KiB refill: a 10 MB line
+ * took a minute. */
+static char *slurp_config(struct loader *ld, const char *path)
 {
     struct stat st;
-    FILE *f = NULL;
+    char *buf = NULL, *more, *nul;
+    size_t len = 0, cap = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
 
     if (fd < 0) {
@@ -1384,41 +1578,70 @@ static FILE *open_config(struct loader *ld, const char *path)
     }
     if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
         err = EISDIR;
-    else if (!(f = fdopen(fd, "r")))
-        err = errno;
+    while (!err) {
+        if (len + 1 >= cap) {
+            size_t want = cap ? cap * 2 : st.st_size > 0 ? (size_t)st.st_size + 2 : 4096;
+            if (!(more = realloc(buf, want))) {
+                err = ENOMEM;
+                break;
+            }
+            buf = more, cap = want;
+        }
+        ssize_t n = read(fd, buf + len, cap - len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            err = errno;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
     if (err) {
-        close(fd);
-        fail_line(ld, path, 0, "cannot read config: %s",
-                  err == EISDIR ? "is a directory" : strerror(err));
+        free(buf);
+        if (err == ENOMEM)
+            out_of_memory(ld);
+        else
+            fail_line(ld, path, 0, "cannot read config: %s",
+                      err == EISDIR ? "is a directory" : strerror(err));
         return NULL;
     }
-    return f;
+    buf[len] = '\0';
+    if ((nul = memchr(buf, '\0', len))) {
+        int line = 1;
+        for (const char *c = buf; c < nul; c++)
+            line += *c == '\n';
+        fail_line(ld, path, line, "the config has a NUL byte: it is not a text file");
+        free(buf);
+        return NULL;
+    }
+    return buf;
 }
 
 static int read_file(struct loader *ld, const char *path)
 {
     char dir[PATH_MAX];
     const char *slash = strrchr(path, '/');
-    FILE *f;
+    char *text;
     int rc;
 
-    if (!(f = open_config(ld, path)))
+    ld->src = path;
+    if (!(text = slurp_config(ld, path)))
         return -1;
     if (slash) {   /* @include is relative to the config file's directory */
         snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
         ld->incdir = dir;
     }
-    ld->src = path;
-    rc = read_source(ld, f, NULL);
+    rc = read_source(ld, text, true);
     ld->incdir = NULL;
-    fclose(f);
+    free(text);
     return rc;
 }
 
 static int read_inline(struct loader *ld, const char *text)
 {
     ld->src = FL_INLINE_NAME;
-    return read_source(ld, NULL, text);
+    return read_source(ld, text, false);
 }
 
 int fl_config_load(struct fl_config *cfg, const char *path, const char *inline_text,
@@ -1439,6 +1662,7 @@ int fl_config_load(struct fl_config *cfg, const char *path, const char *inline_t
             ld.cfg.rules[i].dry_run = ld.cfg.dry_run;
     free(ld.name_lines);
     free(ld.own_dry_run);
+    forget_names(&ld);
     if (rc < 0)
         fl_config_free(&ld.cfg);
     *cfg = ld.cfg;
@@ -1519,7 +1743,7 @@ int fl_config_set_key(const char *rule_text_in, const char *key, const char *val
     }
     struct loader ld = {.cfg = {.children = true}, .diag = diag};
     ld.src = "set";
-    if (read_source(&ld, NULL, t.p) == 0 && ld.cfg.nrules == 1) {
+    if (read_source(&ld, t.p, false) == 0 && ld.cfg.nrules == 1) {
         cfg = ld.cfg;
         *out = cfg.rules[0];
         memset(&cfg.rules[0], 0, sizeof cfg.rules[0]);
@@ -1529,6 +1753,7 @@ int fl_config_set_key(const char *rule_text_in, const char *key, const char *val
     }
     free(ld.name_lines);
     free(ld.own_dry_run);
+    forget_names(&ld);
     fl_config_free(&ld.cfg);
 done:
     free(t.p);

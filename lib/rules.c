@@ -105,9 +105,11 @@ struct fl_ruleset *fl_ruleset_new(struct fl_config *cfg, uint64_t seed)
         return NULL;
     rs->seed = seed;
     rs->nrules = cfg->nrules;
-    rs->rules = calloc(cfg->nrules ? cfg->nrules : 1, sizeof *rs->rules);
+    size_t size = (cfg->nrules ? cfg->nrules : 1) * sizeof *rs->rules; /* a multiple of 64 */
+    rs->rules = aligned_alloc(_Alignof(struct fl_rule), size); /* counters on their own lines */
     if (!rs->rules)
         goto err;
+    memset(rs->rules, 0, size);
     rs->specs = cfg->rules;
     for (size_t i = 0; i < cfg->nrules; i++) {
         struct fl_rule *r = &rs->rules[i];

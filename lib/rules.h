@@ -14,13 +14,17 @@
  * fields below are read and written with atomic operations; readers outside rules.c get
  * copies (fl_rules_each). */
 struct fl_rule {
+    /* read on every decision, written seldom */
     struct fl_rule_spec *spec;           /* what the rule says; `set` swaps in a new one */
     uint64_t rng;                        /* the key of this rule's counter-based stream */
     bool armed;                          /* enabled now */
     uint64_t armed_at_ns;                /* CLOCK_MONOTONIC when armed: start/duration count */
                                          /* from here (set by fl_rules_publish and enable) */
-    uint64_t matched;                    /* calls that met every condition */
-    uint64_t injected;                   /* faults injected */
+    /* written on every matching call: a cache line of its own, so that threads counting do
+     * not keep taking the line above from each other */
+    _Alignas(64) uint64_t matched;       /* calls that met every condition */
+    /* written when the rule fires */
+    _Alignas(64) uint64_t injected;      /* faults injected */
     uint64_t by_action[FL_ACT_COUNT];    /* injected, by action (delay counted with another) */
 };
 
