@@ -218,6 +218,14 @@ bench_sqlite
 # A real server: redis-server on a free loopback port with a throwaway dir and no persistence,
 # one server per variant and round, loaded by redis-benchmark (never preloaded) from this machine.
 REDIS_N=${FL_BENCH_REDIS_N:-100000}
+# With two CPUs or more, the server runs on CPU 0 and redis-benchmark on CPU 1, so that the
+# two do not take turns on one CPU as the scheduler pleases (the largest source of noise).
+pin_server=(env)
+pin_client=(env)
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
+    pin_server=(taskset -c 0)
+    pin_client=(taskset -c 1)
+fi
 redis_pid=""
 redis_port=""
 
@@ -256,8 +264,8 @@ start_redis() {
     esac
     for _ in 1 2 3; do
         redis_port=$(free_port) || return 1
-        # env and fiu-run exec the server, so $! is the server's pid.
-        "${pre[@]}" redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$dir" \
+        # taskset, env and fiu-run exec the server, so $! is the server's pid.
+        "${pin_server[@]}" "${pre[@]}" redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$dir" \
             --save '' --appendonly no --daemonize no --logfile "$dir/redis.log" \
             </dev/null >/dev/null 2>"$dir/stderr" &
         redis_pid=$!
@@ -312,7 +320,7 @@ bench_redis() {
             dir=$tmp/redis.$v.$r
             mkdir -p "$dir"
             start_redis "$v" "$dir" || exit 1
-            if ! out=$(redis-benchmark -h 127.0.0.1 -p "$redis_port" -q -n "$REDIS_N" -t set,get -P 1 -c 50 \
+            if ! out=$("${pin_client[@]}" redis-benchmark -h 127.0.0.1 -p "$redis_port" -q -n "$REDIS_N" -t set,get -P 1 -c 50 \
                 --csv 2>"$tmp/err"); then
                 echo "$0: redis-benchmark against $v failed: $(head -c 400 "$tmp/err") $out" >&2
                 exit 1
@@ -336,7 +344,11 @@ bench_redis() {
     printf 'redis-server %s: redis-benchmark -q -n %s -t set,get -P 1 -c 50 on 127.0.0.1, no persistence\n' \
         "$(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p')" "$REDIS_N"
     printf 'requests/s, median of %s rounds (variants alternated, a new server each run); (xN.NN) = ratio to bare;\n' "$ROUNDS"
-    printf 'redis-benchmark runs on the same %s CPUs and competes with the server for them\n\n' "$(nproc)"
+    if [ "${pin_server[0]}" = taskset ]; then
+        printf 'the server pinned to CPU 0, redis-benchmark to CPU 1 (taskset)\n\n'
+    else
+        printf 'redis-benchmark runs on the same %s CPUs and competes with the server for them\n\n' "$(nproc)"
+    fi
     local hdr line rline base m k
     hdr=$(printf '%-8s' test)
     for v in $rvariants; do hdr+=$(printf ' %18s' "$v"); done
