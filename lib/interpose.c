@@ -54,14 +54,32 @@
         return r_;                                                                             \
     }
 
+/* A wrapper called before its real function is known: resolve it (fl_resolve aborts when there
+ * is none), then call the wrapper again. Out of line, so that the fast path, whose every branch
+ * is then a tail call, saves no register. */
+#define FL_BOOT(ret, sym, params, args)                                                        \
+    static __attribute__((noinline, cold)) ret fl_boot_##sym params                            \
+    {                                                                                          \
+        FL_RESOLVE(sym);                                                                       \
+        return sym args;                                                                       \
+    }
+
+/* The first thing a wrapper does. */
+#define FL_RESOLVE_FIRST(sym, args)                                                            \
+    do {                                                                                       \
+        if (__builtin_expect(!__atomic_load_n(&fl_real_##sym, __ATOMIC_RELAXED), 0))           \
+            return fl_boot_##sym args;                                                         \
+    } while (0)
+
 /* One wrapper: the real-function pointer, the slow path, and the exported fast path. */
 #define FL_WRAP(sym, call, ret, fail, params, args, fd, path, size, stream)                    \
     ret (*fl_real_##sym) params;                                                               \
     FL_SLOW(sym, call, ret, fail, params, args, fd, path, size, stream)                        \
     FL_EXPORT ret sym params;                                                                  \
+    FL_BOOT(ret, sym, params, args)                                                            \
     FL_EXPORT ret sym params                                                                   \
     {                                                                                          \
-        FL_RESOLVE(sym);                                                                       \
+        FL_RESOLVE_FIRST(sym, args);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
@@ -94,9 +112,10 @@
         return r_;                                                                             \
     }                                                                                          \
     FL_EXPORT ssize_t sym params;                                                              \
+    FL_BOOT(ssize_t, sym, params, args)                                                        \
     FL_EXPORT ssize_t sym params                                                               \
     {                                                                                          \
-        FL_RESOLVE(sym);                                                                       \
+        FL_RESOLVE_FIRST(sym, args);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
@@ -129,9 +148,10 @@
         return r_;                                                                             \
     }                                                                                          \
     FL_EXPORT ssize_t sym params;                                                              \
+    FL_BOOT(ssize_t, sym, params, args)                                                        \
     FL_EXPORT ssize_t sym params                                                               \
     {                                                                                          \
-        FL_RESOLVE(sym);                                                                       \
+        FL_RESOLVE_FIRST(sym, args);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
@@ -163,9 +183,10 @@
         return r_;                                                                             \
     }                                                                                          \
     FL_EXPORT ssize_t sym params;                                                              \
+    FL_BOOT(ssize_t, sym, params, args)                                                        \
     FL_EXPORT ssize_t sym params                                                               \
     {                                                                                          \
-        FL_RESOLVE(sym);                                                                       \
+        FL_RESOLVE_FIRST(sym, args);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
@@ -202,9 +223,10 @@
         return r_;                                                                             \
     }                                                                                          \
     FL_EXPORT ssize_t sym params;                                                              \
+    FL_BOOT(ssize_t, sym, params, args)                                                        \
     FL_EXPORT ssize_t sym params                                                               \
     {                                                                                          \
-        FL_RESOLVE(sym);                                                                       \
+        FL_RESOLVE_FIRST(sym, args);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
@@ -251,9 +273,10 @@
         return r_;                                                                             \
     }                                                                                          \
     FL_EXPORT ssize_t sym params;                                                              \
+    FL_BOOT(ssize_t, sym, params, args)                                                        \
     FL_EXPORT ssize_t sym params                                                               \
     {                                                                                          \
-        FL_RESOLVE(sym);                                                                       \
+        FL_RESOLVE_FIRST(sym, args);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
@@ -303,9 +326,10 @@
         return r_;                                                                             \
     }                                                                                          \
     FL_EXPORT ssize_t sym params;                                                              \
+    FL_BOOT(ssize_t, sym, params, args)                                                        \
     FL_EXPORT ssize_t sym params                                                               \
     {                                                                                          \
-        FL_RESOLVE(sym);                                                                       \
+        FL_RESOLVE_FIRST(sym, args);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
@@ -329,9 +353,10 @@
         return r_;                                                                             \
     }                                                                                          \
     FL_EXPORT ssize_t sym params;                                                              \
+    FL_BOOT(ssize_t, sym, params, args)                                                        \
     FL_EXPORT ssize_t sym params                                                               \
     {                                                                                          \
-        FL_RESOLVE(sym);                                                                       \
+        FL_RESOLVE_FIRST(sym, args);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
@@ -362,9 +387,10 @@
         return r_;                                                                             \
     }                                                                                          \
     FL_EXPORT ret sym params;                                                                  \
+    FL_BOOT(ret, sym, params, args)                                                            \
     FL_EXPORT ret sym params                                                                   \
     {                                                                                          \
-        FL_RESOLVE(sym);                                                                       \
+        FL_RESOLVE_FIRST(sym, args);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call) | fl_fd_tracking, 0))               \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
@@ -396,9 +422,10 @@
         return r_;                                                                             \
     }                                                                                          \
     FL_EXPORT size_t sym params;                                                               \
+    FL_BOOT(size_t, sym, params, args)                                                         \
     FL_EXPORT size_t sym params                                                                \
     {                                                                                          \
-        FL_RESOLVE(sym);                                                                       \
+        FL_RESOLVE_FIRST(sym, args);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
@@ -430,9 +457,10 @@
         return r_;                                                                             \
     }                                                                                          \
     FL_EXPORT char * sym params;                                                               \
+    FL_BOOT(char *, sym, params, args)                                                         \
     FL_EXPORT char * sym params                                                                \
     {                                                                                          \
-        FL_RESOLVE(sym);                                                                       \
+        FL_RESOLVE_FIRST(sym, args);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
@@ -469,9 +497,10 @@
         return r_;                                                                             \
     }                                                                                          \
     FL_EXPORT size_t sym params;                                                               \
+    FL_BOOT(size_t, sym, params, args)                                                         \
     FL_EXPORT size_t sym params                                                                \
     {                                                                                          \
-        FL_RESOLVE(sym);                                                                       \
+        FL_RESOLVE_FIRST(sym, args);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
@@ -509,9 +538,10 @@
         return r_;                                                                             \
     }                                                                                          \
     FL_EXPORT int sym params;                                                                  \
+    FL_BOOT(int, sym, params, args)                                                            \
     FL_EXPORT int sym params                                                                   \
     {                                                                                          \
-        FL_RESOLVE(sym);                                                                       \
+        FL_RESOLVE_FIRST(sym, args);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
@@ -542,9 +572,10 @@
         return r_;                                                                             \
     }                                                                                          \
     FL_EXPORT int sym params;                                                                  \
+    FL_BOOT(int, sym, params, args)                                                            \
     FL_EXPORT int sym params                                                                   \
     {                                                                                          \
-        FL_RESOLVE(sym);                                                                       \
+        FL_RESOLVE_FIRST(sym, args);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
@@ -572,9 +603,10 @@
         return r_;                                                                             \
     }                                                                                          \
     FL_EXPORT int sym params;                                                                  \
+    FL_BOOT(int, sym, params, args)                                                            \
     FL_EXPORT int sym params                                                                   \
     {                                                                                          \
-        FL_RESOLVE(sym);                                                                       \
+        FL_RESOLVE_FIRST(sym, args);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
@@ -585,11 +617,18 @@
     void *(*fl_real_##sym) params;                                                             \
     FL_SLOW(sym, call, void *, NULL, params, args, -1, NULL, size, NULL)                       \
     FL_EXPORT void *sym params;                                                                \
+    /* Before the real allocator is known: resolve it, or serve the arena while resolving. */  \
+    static __attribute__((noinline, cold)) void *fl_boot_##sym params                          \
+    {                                                                                          \
+        if (!(fl_real_##sym = fl_resolve_alloc(#sym)))                                         \
+            return fl_arena_alloc(size, align);                                                \
+        return sym args;                                                                       \
+    }                                                                                          \
+    /* Every branch a tail call: the fast path saves no register. */                            \
     FL_EXPORT void *sym params                                                                 \
     {                                                                                          \
-        if (__builtin_expect(!fl_real_##sym, 0) &&                                             \
-            !(fl_real_##sym = fl_resolve_alloc(#sym)))                                         \
-            return fl_arena_alloc(size, align);                                                \
+        if (__builtin_expect(!fl_real_##sym, 0))                                               \
+            return fl_boot_##sym args;                                                         \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \

@@ -712,12 +712,20 @@ FL_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 }
 
 /* free is never a fault: it is here for the arena's blocks, which stay where they are. */
+/* free before the real one is known: resolve it, or leak the block while resolving free
+ * itself rather than guess. */
+static __attribute__((noinline, cold)) void boot_free(void *p)
+{
+    if ((fl_real_free = fl_resolve_alloc("free")))
+        fl_real_free(p);
+}
+
 FL_EXPORT void free(void *p)
 {
     if (__builtin_expect(fl_arena_owns(p), 0))
         return;
-    if (__builtin_expect(!fl_real_free, 0) && !(fl_real_free = fl_resolve_alloc("free")))
-        return; /* freed while resolving free itself: leak the block rather than guess */
+    if (__builtin_expect(!fl_real_free, 0))
+        return boot_free(p);
     fl_real_free(p);
 }
 

@@ -41,10 +41,11 @@ void *fl_resolve_alloc(const char *name)
 
 /* ---- bootstrap arena ---------------------------------------------------------------------- */
 
-#define ARENA_SIZE (256 * 1024)
 #define HEADER 16 /* each block is preceded by its size, keeping 16-byte alignment */
 
-static _Alignas(4096) unsigned char arena[ARENA_SIZE];
+_Alignas(4096) unsigned char fl_arena[FL_ARENA_SIZE];
+#define arena fl_arena
+#define ARENA_SIZE FL_ARENA_SIZE
 static size_t arena_used;
 
 void *fl_arena_alloc(size_t n, size_t align)
@@ -63,11 +64,6 @@ void *fl_arena_alloc(size_t n, size_t align)
                                           __ATOMIC_RELAXED));
     memcpy(arena + start - sizeof(size_t), &n, sizeof n);
     return arena + start;
-}
-
-bool fl_arena_owns(const void *p)
-{
-    return (const unsigned char *)p >= arena && (const unsigned char *)p < arena + ARENA_SIZE;
 }
 
 size_t fl_arena_size(const void *p)

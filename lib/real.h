@@ -4,6 +4,7 @@
 #define FL_REAL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -23,8 +24,18 @@ void *fl_resolve_alloc(const char *name);
 /* Allocate from the static bootstrap arena: zeroed, never freed, NULL and ENOMEM when full. */
 void *fl_arena_alloc(size_t n, size_t align);
 
-/* Whether `p` came from the bootstrap arena, and the size it was asked with. */
-bool fl_arena_owns(const void *p);
+/* The bootstrap arena itself (real.c). */
+#define FL_ARENA_SIZE (256 * 1024)
+extern __attribute__((visibility("hidden"))) unsigned char fl_arena[FL_ARENA_SIZE];
+
+/* Whether `p` came from the bootstrap arena: one subtraction and one comparison, as free()
+ * asks it of every pointer. */
+static inline bool fl_arena_owns(const void *p)
+{
+    return (uintptr_t)p - (uintptr_t)fl_arena < FL_ARENA_SIZE;
+}
+
+/* The size a block of the arena was asked with. */
 size_t fl_arena_size(const void *p);
 
 /* The real functions the shim itself calls (defined with the wrappers). */

@@ -131,6 +131,22 @@ if [ "${FL_VALGRIND:-}" = 1 ]; then
         --soname-synonyms=somalloc=nouserintercepts)
 fi
 
+# for_others: copies the shim and the faultline command into $FL_TMP/for-others, readable by
+# every user, for the parts of a test that run as another user (nobody): the build tree may sit
+# where that user cannot reach, such as a checkout in a root-only directory. Makes FL_TMP
+# traversable. Sets OTHERS_LIB (an LD_PRELOAD value, a sanitizer runtime first as in FL_LIB)
+# and OTHERS_FL (the command, which finds the copied shim beside it).
+for_others() {
+    local dir=$FL_TMP/for-others
+    mkdir -p "$dir"
+    cp "$FL_LIB_FILE" "$dir/libfaultline.so"
+    cp "$FL_PROGS/../../faultline" "$dir/faultline"
+    chmod 0755 "$FL_TMP" "$dir" "$dir/faultline"
+    chmod 0644 "$dir/libfaultline.so"
+    OTHERS_LIB="${FL_PRELOAD_FIRST:+$FL_PRELOAD_FIRST }$dir/libfaultline.so"
+    OTHERS_FL=$dir/faultline
+}
+
 # capture CMD [ARG]...: runs CMD; RC is its exit status, OUT and ERR its stdout and stderr
 # (trailing newlines dropped), OUT_FILE and ERR_FILE the files holding them byte for byte
 # (overwritten by the next capture). Redirect capture's stdin to feed CMD.

@@ -68,7 +68,7 @@ chmod 000 unreadable.conf
 as_reader=()
 if [ "$(id -u)" = 0 ]; then
     if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
-        chmod o+x "$FL_TMP"   # nobody must reach the corpus copy (mktemp made it 0700)
+        for_others   # nobody must reach the corpus copy, the command and the shim
         as_reader=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
         setpriv --reuid=nobody --regid=nogroup --clear-groups true 2>/dev/null ||
             as_reader=(setpriv --reuid=nobody --regid=nobody --clear-groups)
@@ -104,6 +104,7 @@ for exp in *.expected; do
     name=${exp%.expected}
     conf=$name.conf
     runner=()
+    fl=$FL lib=$FL_LIB
     if [ "$name" = many-rules ] && [ -n "${FL_PRELOAD_FIRST:-}" ]; then
         # libconfig grows a list 16 entries at a time; ASan's realloc copies it every time
         note "many-rules: skipped under a sanitizer runtime: 100,000 rules take over 30 s there"
@@ -115,9 +116,10 @@ for exp in *.expected; do
             continue
         fi
         runner=("${as_reader[@]}")
+        [ ${#runner[@]} = 0 ] || fl=$OTHERS_FL lib=$OTHERS_LIB
     fi
 
-    capture "${runner[@]}" "$FL" check "$conf"
+    capture "${runner[@]}" "$fl" check "$conf"
     [ "$RC" -lt 128 ] || fail "$name: faultline check died of signal $((RC - 128))"
     expect_status "$name: faultline check" 1 "$RC"
     expect_eq "$name: faultline check prints nothing on stdout" "" "$OUT"
@@ -133,7 +135,7 @@ for exp in *.expected; do
     *) expect_match "$name: FILE:LINE: message" "$ERR" "^faultline: $conf:[1-9][0-9]*: " ;;
     esac
 
-    capture "${runner[@]}" env LD_PRELOAD="$FL_LIB" FAULTLINE_CONFIG="$conf" /bin/true
+    capture "${runner[@]}" env LD_PRELOAD="$lib" FAULTLINE_CONFIG="$conf" /bin/true
     [ "$RC" -lt 128 ] || fail "$name: /bin/true under the shim died of signal $((RC - 128))"
     expect_status "$name: /bin/true under the shim" 2 "$RC"
     expect_eq "$name: nothing on stdout under the shim" "" "$OUT"

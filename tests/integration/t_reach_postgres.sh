@@ -22,9 +22,12 @@ FL=$(cd "$FL_PROGS/../.." && pwd)/faultline
 
 # postgres refuses to run as root: then the server runs as nobody.
 AS=()
+SERVER_LIB=$FL_LIB
 if [ "$(id -u)" = 0 ]; then
     need setpriv
     AS=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+    for_others   # the build tree may be out of nobody's reach
+    SERVER_LIB=$OTHERS_LIB
 fi
 TOP=$(cd "$FL_TMP" && pwd -P)
 PG="$TOP/pg"
@@ -51,7 +54,7 @@ pg_start() {
     PGLOG="$PG/$name.log"
     for try in 1 2 3 4 5; do
         PGPORT=$(free_port)
-        "${AS[@]}" env LD_PRELOAD="$FL_LIB" FAULTLINE_RULES="$rules" \
+        "${AS[@]}" env LD_PRELOAD="$SERVER_LIB" FAULTLINE_RULES="$rules" \
             FAULTLINE_LOG="$PG/$name.jsonl" "$PGBIN/postgres" -D "$PG/data" -p "$PGPORT" -c listen_addresses=127.0.0.1 \
             -c unix_socket_directories="$PG" -c restart_after_crash=off -c fsync=on \
             -c max_connections=20 > "$PGLOG" 2>&1 &
