@@ -25,7 +25,8 @@ static struct fl_ruleset *current;
 static bool paused;          /* every rule held: nothing armed until resumed */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* splitmix64: small, fast, and good enough to decide faults; state is one word per rule. */
+/* splitmix64: small, fast, and good enough to decide faults. Its k-th output from a key is a
+ * function of the key and k alone, which makes it a counter-based generator (draw_at). */
 static uint64_t next_u64(uint64_t *state)
 {
     uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
