@@ -45,7 +45,8 @@ endif
 # tests add: valgrind, the servers and tools the reach tests run, systemd-analyze (make deps
 # and make check install both).
 DEB_PKGS  := build-essential pkg-config libconfig-dev uthash-dev check python3 curl sqlite3
-TEST_PKGS := mandoc valgrind redis-server redis-tools nginx-light postgresql git strace systemd
+TEST_PKGS := mandoc valgrind redis-server redis-tools nginx-light postgresql git strace systemd \
+             procps
 
 # ---- the shim ----------------------------------------------------------------------------
 # Modules that do not interpose anything: unit tests link these directly.
