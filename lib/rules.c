@@ -3,7 +3,9 @@
  * Deciding takes no lock: a call reads the published ruleset, each rule's spec and its call
  * index through atomic pointers, and counts with atomic adds. The n-th matching call of a rule
  * draws from the n-th block of the rule's counter-based stream, so a rule's decisions depend on
- * the seed, its name and how many calls it has matched, never on which thread asked. What
+ * the seed, its name and how many calls it has matched. A rule that counts (after, every,
+ * times) counts every thread's calls in one sequence; a rule with only a probability counts and
+ * draws per stripe of threads (FL_STRIPES), the first thread's stripe keyed as the rule. What
  * changes rules (publish, enable, pause, set, a rule running out of `times`) holds `lock`,
  * replaces what it changes and keeps the old copy alive: a decision in flight may still read it. */
 #include <errno.h>
@@ -50,6 +52,29 @@ static double unit_of(uint64_t draw)
 }
 
 enum { DRAW_FIRE, DRAW_JITTER, DRAW_ACTION }; /* the slots of one matching call's draws */
+
+/* This thread's stripe: threads numbered in the order they first decide, modulo FL_STRIPES. */
+static __thread int thread_stripe = -1;
+static unsigned threads_seen;
+
+static unsigned stripe_of_thread(void)
+{
+    if (__builtin_expect(thread_stripe < 0, 0))
+        thread_stripe = (int)(__atomic_fetch_add(&threads_seen, 1, __ATOMIC_RELAXED) % FL_STRIPES);
+    return (unsigned)thread_stripe;
+}
+
+/* The stream key of stripe t of a rule keyed `key`: stripe 0 is the rule's own. */
+static uint64_t stripe_key(uint64_t key, unsigned t)
+{
+    return key ^ (t * 0xa0761d6478bd642fULL);
+}
+
+/* Whether a rule counts every thread's calls in one sequence (its triggers need the count). */
+static bool counts_all(const struct fl_rule_spec *s)
+{
+    return s->after || s->every > 1 || s->times;
+}
 
 /* The spec a rule decides by now. */
 static const struct fl_rule_spec *spec_of(const struct fl_rule *r)
@@ -111,10 +136,16 @@ struct fl_ruleset *fl_ruleset_new(struct fl_config *cfg, uint64_t seed)
     if (!rs->rules)
         goto err;
     memset(rs->rules, 0, size);
+    size_t stripes = (cfg->nrules ? cfg->nrules : 1) * FL_STRIPES * sizeof *rs->stripes;
+    rs->stripes = aligned_alloc(_Alignof(struct fl_stripe), stripes);
+    if (!rs->stripes)
+        goto err;
+    memset(rs->stripes, 0, stripes);
     rs->specs = cfg->rules;
     for (size_t i = 0; i < cfg->nrules; i++) {
         struct fl_rule *r = &rs->rules[i];
         struct fl_rule_spec *s = &rs->specs[i];
+        r->stripes = &rs->stripes[i * FL_STRIPES];
         if (s->action == FL_ACT_ERROR && !s->error)
             s->action = FL_ACT_DELAY; /* an error rule with no error only delays */
         r->spec = s;
@@ -132,6 +163,7 @@ struct fl_ruleset *fl_ruleset_new(struct fl_config *cfg, uint64_t seed)
 err:
     for (int c = 0; c < FL_CALL_COUNT; c++)
         free(rs->by_call[c]);
+    free(rs->stripes);
     free(rs->rules);
     free(rs);
     return NULL;
@@ -162,6 +194,7 @@ void fl_ruleset_free(struct fl_ruleset *rs)
     for (int c = 0; c < FL_CALL_COUNT; c++)
         free(rs->by_call[c]);
     free(rs->specs);
+    free(rs->stripes);
     free(rs->rules);
     free(rs);
 }
@@ -251,14 +284,14 @@ struct fl_ruleset *fl_rules_current(void)
     return __atomic_load_n(&current, __ATOMIC_ACQUIRE);
 }
 
-/* The delay a rule firing on its n-th matching call asks for, with jitter drawn uniformly from
- * [-jitter, +jitter]. */
-static uint64_t draw_delay(const struct fl_rule *r, const struct fl_rule_spec *s, uint64_t n)
+/* The delay a rule firing on its n-th matching call of the stream keyed `key` asks for, with
+ * jitter drawn uniformly from [-jitter, +jitter]. */
+static uint64_t draw_delay(const struct fl_rule_spec *s, uint64_t key, uint64_t n)
 {
     if (!s->jitter_ns)
         return s->delay_ns;
     uint64_t span = 2 * s->jitter_ns + 1;
-    return s->delay_ns - s->jitter_ns + draw_at(r->rng, n, DRAW_JITTER) % span;
+    return s->delay_ns - s->jitter_ns + draw_at(key, n, DRAW_JITTER) % span;
 }
 
 /* Whether a peer pattern matches a socket address. */
@@ -355,16 +388,23 @@ static bool in_window(const struct fl_rule *r, const struct fl_rule_spec *s, uin
 }
 
 /* Count a matching call against the rule's triggers; true when the rule fires on it. *n is the
- * call's number among the rule's matching calls. */
-static bool triggers(struct fl_rule *r, const struct fl_rule_spec *s, uint64_t *n)
+ * call's number among the matching calls of the stream keyed *key. */
+static bool triggers(struct fl_rule *r, const struct fl_rule_spec *s, uint64_t *key, uint64_t *n)
 {
+    if (!counts_all(s)) { /* a probability only: this thread's stripe counts and draws */
+        unsigned t = stripe_of_thread();
+        *key = stripe_key(r->rng, t);
+        *n = __atomic_add_fetch(&r->stripes[t].matched, 1, __ATOMIC_RELAXED);
+        return unit_of(draw_at(*key, *n, DRAW_FIRE)) < s->probability;
+    }
     uint64_t k = *n = __atomic_add_fetch(&r->matched, 1, __ATOMIC_RELAXED);
+    *key = r->rng;
     if (k <= s->after || (s->every > 1 && (k - s->after) % s->every != 0))
         return false;
     if (s->times && __atomic_load_n(&r->injected, __ATOMIC_RELAXED) >= s->times)
         return false; /* spent */
     /* Every candidate draws, fired or not, so that its stream never depends on other rules. */
-    return unit_of(draw_at(r->rng, k, DRAW_FIRE)) < s->probability;
+    return unit_of(draw_at(*key, k, DRAW_FIRE)) < s->probability;
 }
 
 /* Count a fault against the rule; false when another thread spent its last `times` first.
@@ -393,9 +433,9 @@ bool fl_ruleset_decide(struct fl_ruleset *rs, const struct fl_match *m, struct f
     for (uint32_t i = 0; idx && i < idx->n; i++) {
         struct fl_rule *r = idx->rules[i];
         const struct fl_rule_spec *s = spec_of(r);
-        uint64_t n;
+        uint64_t key, n;
         if (!__atomic_load_n(&r->armed, __ATOMIC_RELAXED) || !conditions_hold(s, m) ||
-            !in_window(r, s, m->now_ns) || !triggers(r, s, &n))
+            !in_window(r, s, m->now_ns) || !triggers(r, s, &key, &n))
             continue;
         bool last;
         if (v->rule || !take_fault(r, s, &last))
@@ -404,8 +444,8 @@ bool fl_ruleset_decide(struct fl_ruleset *rs, const struct fl_match *m, struct f
         v->spec = s;
         v->action = s->action;
         v->error = s->error;
-        v->delay_ns = draw_delay(r, s, n);
-        v->draw = draw_at(r->rng, n, DRAW_ACTION);
+        v->delay_ns = draw_delay(s, key, n);
+        v->draw = draw_at(key, n, DRAW_ACTION);
         v->dry_run = s->dry_run;
         __atomic_add_fetch(&r->by_action[v->action], 1, __ATOMIC_RELAXED);
         if (last) { /* spent: its calls may go back to the fast path */
@@ -423,6 +463,14 @@ bool fl_rules_decide(const struct fl_match *m, struct fl_verdict *v)
     return fl_ruleset_decide(fl_rules_current(), m, v);
 }
 
+uint64_t fl_rule_matched(const struct fl_rule *r)
+{
+    uint64_t n = __atomic_load_n(&r->matched, __ATOMIC_RELAXED);
+    for (int t = 0; r->stripes && t < FL_STRIPES; t++)
+        n += __atomic_load_n(&r->stripes[t].matched, __ATOMIC_RELAXED);
+    return n;
+}
+
 /* A copy of r, its counters read atomically, for readers outside the decision. */
 static struct fl_rule snapshot(const struct fl_rule *r)
 {
@@ -431,7 +479,8 @@ static struct fl_rule snapshot(const struct fl_rule *r)
         .rng = r->rng,
         .armed = __atomic_load_n(&r->armed, __ATOMIC_RELAXED),
         .armed_at_ns = __atomic_load_n(&r->armed_at_ns, __ATOMIC_RELAXED),
-        .matched = __atomic_load_n(&r->matched, __ATOMIC_RELAXED),
+        .matched = fl_rule_matched(r),
+        .stripes = NULL, /* matched holds them */
         .injected = __atomic_load_n(&r->injected, __ATOMIC_RELAXED),
     };
     for (int a = 0; a < FL_ACT_COUNT; a++)
@@ -465,11 +514,14 @@ void fl_rules_atfork_child(uint64_t seed)
     if (!current)
         return;
     current->seed = seed;
+    thread_stripe = 0; /* the child's one thread is its first */
+    threads_seen = 1;
     for (size_t i = 0; i < current->nrules; i++) {
         struct fl_rule *r = &current->rules[i];
         r->rng = fl_rule_stream_seed(seed, r->spec->name);
         r->matched = r->injected = 0;
         memset(r->by_action, 0, sizeof r->by_action);
+        memset(r->stripes, 0, FL_STRIPES * sizeof *r->stripes);
     }
     arm_calls(current); /* rules the parent spent are live again in the child */
 }

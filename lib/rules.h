@@ -20,12 +20,22 @@ struct fl_rule {
     bool armed;                          /* enabled now */
     uint64_t armed_at_ns;                /* CLOCK_MONOTONIC when armed: start/duration count */
                                          /* from here (set by fl_rules_publish and enable) */
-    /* written on every matching call: a cache line of its own, so that threads counting do
-     * not keep taking the line above from each other */
-    _Alignas(64) uint64_t matched;       /* calls that met every condition */
+    struct fl_stripe *stripes;           /* FL_STRIPES counts, one per group of threads */
+    /* written on every matching call of a rule that counts (after, every, times): a cache
+     * line of its own, so that threads counting do not keep taking the line above */
+    _Alignas(64) uint64_t matched;       /* calls that met every condition (plus the stripes') */
     /* written when the rule fires */
     _Alignas(64) uint64_t injected;      /* faults injected */
     uint64_t by_action[FL_ACT_COUNT];    /* injected, by action (delay counted with another) */
+};
+
+/* A rule that only has a probability counts each thread's matching calls apart, in one of
+ * FL_STRIPES counts (a thread's stripe is its number, in the order threads first decide, modulo
+ * FL_STRIPES), and each stripe draws from a stream of its own: threads do not take one cache line
+ * from each other on every call. A program's first thread draws exactly as one count would. */
+#define FL_STRIPES 8
+struct fl_stripe {
+    _Alignas(64) uint64_t matched;
 };
 
 /* The rules covering one call, in file order. */
@@ -39,6 +49,7 @@ struct fl_ruleset {
     struct fl_rule *rules;
     size_t nrules;
     struct fl_rule_spec *specs;                /* the specs as loaded, rules[i].spec at first */
+    struct fl_stripe *stripes;                 /* FL_STRIPES per rule */
     struct fl_call_rules *by_call[FL_CALL_COUNT]; /* per call; NULL when no rule covers it */
     unsigned needs[FL_CALL_COUNT];             /* FL_NEED_* of the armed rules, per call */
 };
@@ -120,6 +131,9 @@ bool fl_rules_decide(const struct fl_match *m, struct fl_verdict *v);
  * window; of the matching calls, the first `after` pass, then every `every`-th is a candidate,
  * which fires with the rule's probability until the rule has fired `times` times. */
 bool fl_ruleset_decide(struct fl_ruleset *rs, const struct fl_match *m, struct fl_verdict *v);
+
+/* How many calls met every condition of rule r: its count and its stripes'. */
+uint64_t fl_rule_matched(const struct fl_rule *r);
 
 /* The stream seed of a rule: a function of the seed and the rule's name only. */
 uint64_t fl_rule_stream_seed(uint64_t seed, const char *name);

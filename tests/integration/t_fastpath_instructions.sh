@@ -12,7 +12,7 @@
 # rules on other calls must cost what no rules cost, within 1 instruction per call.
 # A rule on the measured call that matches and does not fire (probability 1e-6, dry run) takes
 # the slow path: describing the call, its conditions, one atomic count and its draw. Measured
-# +292 per malloc+free pair and +304 per write; budget +340 each (a lock taken per decision
+# +301 per malloc+free pair and +307 per write; budget +340 each (a lock taken per decision
 # would cost about 50 more).
 # (callgrind, unlike memcheck, does not replace malloc: the shim's wrapper is what is counted.)
 . "$FL_ROOT/tests/integration/lib.sh"
