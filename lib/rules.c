@@ -136,11 +136,15 @@ struct fl_ruleset *fl_ruleset_new(struct fl_config *cfg, uint64_t seed)
     if (!rs->rules)
         goto err;
     memset(rs->rules, 0, size);
-    size_t stripes = (cfg->nrules ? cfg->nrules : 1) * FL_STRIPES * sizeof *rs->stripes;
-    rs->stripes = aligned_alloc(_Alignof(struct fl_stripe), stripes);
-    if (!rs->stripes)
+    /* calloc, one stripe more to align them by hand: the stripes of rules that never match
+     * stay untouched zero pages, out of the process's resident memory */
+    size_t nstripes = (cfg->nrules ? cfg->nrules : 1) * FL_STRIPES;
+    rs->stripes_mem = calloc(nstripes + 1, sizeof *rs->stripes);
+    if (!rs->stripes_mem)
         goto err;
-    memset(rs->stripes, 0, stripes);
+    uintptr_t at = ((uintptr_t)rs->stripes_mem + _Alignof(struct fl_stripe) - 1) &
+                   ~(uintptr_t)(_Alignof(struct fl_stripe) - 1);
+    rs->stripes = (struct fl_stripe *)at;
     rs->specs = cfg->rules;
     for (size_t i = 0; i < cfg->nrules; i++) {
         struct fl_rule *r = &rs->rules[i];
@@ -163,7 +167,7 @@ struct fl_ruleset *fl_ruleset_new(struct fl_config *cfg, uint64_t seed)
 err:
     for (int c = 0; c < FL_CALL_COUNT; c++)
         free(rs->by_call[c]);
-    free(rs->stripes);
+    free(rs->stripes_mem);
     free(rs->rules);
     free(rs);
     return NULL;
@@ -194,7 +198,7 @@ void fl_ruleset_free(struct fl_ruleset *rs)
     for (int c = 0; c < FL_CALL_COUNT; c++)
         free(rs->by_call[c]);
     free(rs->specs);
-    free(rs->stripes);
+    free(rs->stripes_mem);
     free(rs->rules);
     free(rs);
 }
@@ -521,7 +525,9 @@ void fl_rules_atfork_child(uint64_t seed)
         r->rng = fl_rule_stream_seed(seed, r->spec->name);
         r->matched = r->injected = 0;
         memset(r->by_action, 0, sizeof r->by_action);
-        memset(r->stripes, 0, FL_STRIPES * sizeof *r->stripes);
+        for (int t = 0; t < FL_STRIPES; t++)
+            if (r->stripes[t].matched) /* written only where counted: the rest stay untouched */
+                r->stripes[t].matched = 0;
     }
     arm_calls(current); /* rules the parent spent are live again in the child */
 }

@@ -50,6 +50,7 @@ struct fl_ruleset {
     size_t nrules;
     struct fl_rule_spec *specs;                /* the specs as loaded, rules[i].spec at first */
     struct fl_stripe *stripes;                 /* FL_STRIPES per rule */
+    void *stripes_mem;                         /* their allocation (stripes is aligned in it) */
     struct fl_call_rules *by_call[FL_CALL_COUNT]; /* per call; NULL when no rule covers it */
     unsigned needs[FL_CALL_COUNT];             /* FL_NEED_* of the armed rules, per call */
 };
