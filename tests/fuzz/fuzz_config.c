@@ -2,8 +2,9 @@
  *
  * Each input is read twice through fl_config_load: as inline text (what FAULTLINE_RULES gives)
  * and as a config file (what FAULTLINE_CONFIG and `faultline check` give), and both readings
- * must agree (but for a file that sets nothing, which only a file may not be). Besides the sanitizers' own checks (memory errors, leaks, undefined behaviour,
- * an exit() from inside the parser), the target aborts when the reader breaks its contract:
+ * must agree (but for a file that sets nothing, which only a file may not be). Besides the
+ * sanitizers' own checks (memory errors, leaks, undefined behaviour, an exit() from inside the
+ * parser), the target aborts when the reader breaks its contract:
  *   - a failed load returns a zeroed config and one line "NAME[:LINE]: message" naming the
  *     text that was read;
  *   - a successful load returns only rules that hold what validation promises (a valid name,
