@@ -39,20 +39,7 @@ trap 'rm -rf "$tmp"' EXIT
 export TMPDIR=$tmp
 
 # 1000 rules on calls no case makes.
-{
-    echo 'seed = 1;'
-    echo 'rules = ('
-    for i in $(seq 1 1000); do
-        sep=','
-        [ "$i" = 1000 ] && sep=''
-        if [ $((i % 2)) = 0 ]; then
-            printf '  { name = "other-%04d"; calls = [ "msync" ]; error = "EIO"; }%s\n' "$i" "$sep"
-        else
-            printf '  { name = "other-%04d"; calls = [ "getnameinfo" ]; error = "EAI_FAIL"; }%s\n' "$i" "$sep"
-        fi
-    done
-    echo ');'
-} >"$tmp/rules1000.conf"
+"$(dirname "${BASH_SOURCE[0]}")/other-rules.sh" >"$tmp/rules1000.conf"
 if ! out=$(LD_PRELOAD=$lib FAULTLINE_CONFIG=$tmp/rules1000.conf FAULTLINE_STRICT=1 /bin/true 2>&1); then
     echo "$0: the 1000-rule config does not load: $out" >&2
     exit 1

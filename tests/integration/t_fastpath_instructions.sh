@@ -28,19 +28,7 @@ N2=200000
 
 cc -std=gnu11 -O2 -o fastpath "$FL_ROOT/tests/bench/fastpath.c" || fail "cannot build fastpath.c"
 
-{
-    echo 'rules = ('
-    for i in $(seq 1 1000); do
-        sep=','
-        [ "$i" = 1000 ] && sep=''
-        if [ $((i % 2)) = 0 ]; then
-            printf '  { name = "other-%04d"; calls = [ "msync" ]; error = "EIO"; }%s\n' "$i" "$sep"
-        else
-            printf '  { name = "other-%04d"; calls = [ "getnameinfo" ]; error = "EAI_FAIL"; }%s\n' "$i" "$sep"
-        fi
-    done
-    echo ');'
-} >rules1000.conf
+"$FL_ROOT/tests/bench/other-rules.sh" >rules1000.conf
 
 # One rule on both measured calls that matches every call and (almost) never fires.
 ARMED='seed = 7; rules = ({ name = "armed"; calls = [ "malloc", "write" ]; probability = 0.000001; dry_run = true; delay = "1ms"; });'
