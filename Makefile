@@ -18,7 +18,10 @@ CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 BASE      := -std=gnu11 -D_GNU_SOURCE -DFL_VERSION='"$(VERSION)"' -Ilib -Iinclude $(WARN) -MMD -MP
 # -fno-builtin: gcc would turn the shim's own malloc+memset into calloc (PRELOAD.md).
-SHIM_CFLAGS := $(BASE) -fPIC -fvisibility=hidden -fno-builtin -ftls-model=initial-exec $(CFLAGS)
+# -fexceptions: an exception thrown by a program's signal handler during an injected delay runs
+# the delay's cleanups (lib/action.c), as pthread_cancel does.
+SHIM_CFLAGS := $(BASE) -fPIC -fvisibility=hidden -fno-builtin -fexceptions -ftls-model=initial-exec \
+               $(CFLAGS)
 LIBS_SHIM := $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig) -ldl -lpthread
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 

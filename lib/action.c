@@ -7,7 +7,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "action.h"
 #include "events.h"
@@ -26,30 +30,268 @@ void fl_ctx_init(struct fl_call_ctx *c, enum fl_call_id call, enum fl_sym_id sym
     c->sym = sym;
     c->dirfd = AT_FDCWD;
     c->stream = stream;
+    c->offset = -1;
+    c->timeout_ns = -1;
 }
 
-/* Sleep `ns` on the monotonic clock, to the end even when signals interrupt it. */
-static void sleep_ns(uint64_t ns)
+/* ---- delays ------------------------------------------------------------------------------- */
+
+/* The real functions a delay sleeps in (the wrappers' own pointers, resolved at start). */
+extern ssize_t (*fl_real_read)(int fd, void *buf, size_t n);
+extern int (*fl_real_ppoll)(struct pollfd *fds, nfds_t n, const struct timespec *ts,
+                            const sigset_t *mask);
+
+static uint64_t mono_ns(void)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += (time_t)(ns / 1000000000u);
-    until.tv_nsec += (long)(ns % 1000000000u);
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static struct timespec timespec_of(uint64_t ns)
+{
+    return (struct timespec){.tv_sec = (time_t)(ns / 1000000000u),
+                             .tv_nsec = (long)(ns % 1000000000u)};
+}
+
+/* How the real call would end if a signal handler ran while it blocked (signal(7)). */
+enum delay_kind {
+    DELAY_COMPLETES,       /* not interruptible (regular files, syncs, memory, the resolver) */
+    DELAY_RESTARTABLE,     /* EINTR, or restarted when the handler has SA_RESTART */
+    DELAY_NEVER_RESTARTED, /* EINTR whatever the handler's flags */
+};
+
+/* Whether socket fd has a send (`out`) or receive timeout set: its calls are then never
+ * restarted. */
+static bool has_socket_timeout(int fd, bool out)
+{
+    struct timeval tv = {0, 0};
+    socklen_t len = sizeof tv;
+    return getsockopt(fd, SOL_SOCKET, out ? SO_SNDTIMEO : SO_RCVTIMEO, &tv, &len) == 0 &&
+           (tv.tv_sec || tv.tv_usec);
+}
+
+static enum delay_kind delay_kind_of(struct fl_call_ctx *c)
+{
+    unsigned cls = fl_calls[c->m.call].classes;
+    bool io = cls & (FL_CLASS_READ | FL_CLASS_WRITE);
+    if (cls & FL_CLASS_WAIT)
+        return DELAY_NEVER_RESTARTED;
+    if (c->m.fd < 0 || !(io || c->m.call == FL_CALL_connect || c->m.call == FL_CALL_accept))
+        return DELAY_COMPLETES;
+    if (c->m.kind == FL_FD_ANY)
+        c->m.kind = fl_fd_kind_of(c->m.fd);
+    if (c->m.kind == FL_FD_SOCKET)
+        return has_socket_timeout(c->m.fd, (cls & FL_CLASS_WRITE) || c->m.call == FL_CALL_connect)
+                   ? DELAY_NEVER_RESTARTED
+                   : DELAY_RESTARTABLE;
+    if (c->m.kind == FL_FD_PIPE || c->m.kind == FL_FD_TTY)
+        return DELAY_RESTARTABLE;
+    return DELAY_COMPLETES;
+}
+
+/* Sleep to `until` (CLOCK_MONOTONIC ns) without end: signals' handlers run and the sleep goes
+ * on. */
+static void sleep_through(uint64_t until)
+{
+    struct timespec ts = timespec_of(until);
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
         ;
+}
+
+/* Sleep to `until` as the call would block; false when a signal handler ended the sleep the way
+ * it would have ended the call (EINTR). Each way is a cancellation point, as the call is. */
+static bool sleep_until(struct fl_call_ctx *c, enum delay_kind kind, uint64_t until)
+{
+    if (kind == DELAY_NEVER_RESTARTED) {
+        /* ppoll on no fds, under the call's own signal mask (ppoll, pselect, epoll_pwait): any
+         * handler ends it; a stop and continue (no handler) lets the kernel restart it. */
+        for (uint64_t now; (now = mono_ns()) < until;) {
+            struct timespec left = timespec_of(until - now);
+            if (fl_real_ppoll(NULL, 0, &left, c->wait_mask) < 0) {
+                if (errno == EINTR)
+                    return false;
+                sleep_through(until); /* a mask ppoll refused: sleep as before */
+                return true;
+            }
+        }
+        return true;
+    }
+    if (kind == DELAY_RESTARTABLE) {
+        /* A read of a timer fd blocks as a read of a pipe does: the kernel ends it with EINTR,
+         * or restarts it when the handler has SA_RESTART, exactly as it would the real call. */
+        struct itimerspec at = {.it_value = timespec_of(until)};
+        c->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+        if (c->timer_fd >= 0 && timerfd_settime(c->timer_fd, TFD_TIMER_ABSTIME, &at, NULL) == 0) {
+            uint64_t expirations;
+            ssize_t r = fl_real_read(c->timer_fd, &expirations, sizeof expirations);
+            int e = errno;
+            fl_real_close(c->timer_fd);
+            c->timer_fd = -1;
+            if (r < 0 && e == EINTR)
+                return false;
+            if (r == (ssize_t)sizeof expirations)
+                return true;
+        } else if (c->timer_fd >= 0) {
+            fl_real_close(c->timer_fd);
+            c->timer_fd = -1;
+        }
+        /* no timer fd (the process is out of fds): the delay goes on to its end */
+    }
+    sleep_through(until);
+    return true;
+}
+
+/* The delay of a fault whose thread left during it without returning: record what was
+ * injected. A pthread cleanup routine (pthread_cancel, siglongjmp out of a handler), and the
+ * cleanup of `struct delay_watch` when an exception unwinds the frame. */
+static void delay_unfinished(void *arg)
+{
+    struct fl_call_ctx *c = arg;
+    if (c->logged)
+        return;
+    int saved = errno, outer = fl_guard;
+    fl_guard = 1;
+    if (c->timer_fd >= 0)
+        fl_real_close(c->timer_fd);
+    c->timer_fd = -1;
+    c->slept_ns = mono_ns() - c->delay_start_ns;
+    c->v.delay_ns = c->slept_ns;
+    c->unfinished = true;
+    fl_events_fault(c, 0);
+    c->logged = true;
+    fl_guard = outer;
+    errno = saved;
+}
+
+/* One delay's watch over its frame: the cleanup buffer pthread_cancel and siglongjmp run. */
+struct delay_watch {
+    struct _pthread_cleanup_buffer cleanup;
+    struct fl_call_ctx *c;
+    bool done;
+};
+
+/* Runs when the frame of a delay is left: normally (done), or by unwinding. pthread_cancel's
+ * unwinding has run the cleanup buffer first (c->unfinished); only an exception thrown by a
+ * handler during the delay gets here with neither: unlink the buffer and record the fault. */
+static void delay_watch_end(struct delay_watch *w)
+{
+    if (w->done || w->c->unfinished)
+        return;
+    _pthread_cleanup_pop(&w->cleanup, 0);
+    delay_unfinished(w->c);
+}
+
+/* Sleep the verdict's delay, capped by the call's timeout, outside the guard. Returns the step
+ * when the delay decided the call (FL_FAIL with EINTR, FL_TIMEOUT), FL_RUN otherwise. */
+static enum fl_step delay(struct fl_call_ctx *c)
+{
+    uint64_t want = c->v.delay_ns;
+    bool capped = c->timeout_ns >= 0 && want >= (uint64_t)c->timeout_ns;
+    if (capped)
+        want = (uint64_t)c->timeout_ns;
+    enum delay_kind kind = delay_kind_of(c);
+    c->timer_fd = -1;
+    c->delay_start_ns = mono_ns();
+    __attribute__((cleanup(delay_watch_end))) struct delay_watch w = {.c = c};
+    _pthread_cleanup_push(&w.cleanup, delay_unfinished, c);
+    fl_guard = 0; /* the program's handlers meet the shim as anywhere else */
+    bool whole = sleep_until(c, kind, c->delay_start_ns + want);
+    fl_guard = 1;
+    _pthread_cleanup_pop(&w.cleanup, 0);
+    w.done = true;
+    c->slept_ns = mono_ns() - c->delay_start_ns;
+    /* The log says how long the delay lasted: what was asked when it ran to its end (so that a
+     * seeded run logs the same numbers every time), what really elapsed when a signal ended it,
+     * the call's timeout when that capped it. */
+    c->v.delay_ns = whole ? want : c->slept_ns;
+    if (!whole) {
+        c->interrupted = true;
+        c->err = EINTR;
+        fl_events_fault(c, -1);
+        fl_stream_flag(c->stream, _IO_ERR_SEEN);
+        return FL_FAIL;
+    }
+    if (capped) {
+        fl_events_fault(c, 0);
+        return FL_TIMEOUT;
+    }
+    return FL_RUN;
+}
+
+int64_t fl_timeout_ms(int ms)
+{
+    return ms < 0 ? -1 : (int64_t)ms * 1000000;
+}
+
+int64_t fl_timeout_ts(const struct timespec *ts)
+{
+    if (!ts)
+        return -1;
+    if (ts->tv_sec < 0 || ts->tv_nsec < 0)
+        return 0;
+    return ts->tv_sec > INT64_MAX / 1000000000 - 1 ? INT64_MAX
+                                                   : ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+int64_t fl_timeout_tv(const struct timeval *tv)
+{
+    if (!tv)
+        return -1;
+    if (tv->tv_sec < 0 || tv->tv_usec < 0)
+        return 0;
+    return tv->tv_sec > INT64_MAX / 1000000000 - 1 ? INT64_MAX
+                                                   : tv->tv_sec * 1000000000 + tv->tv_usec * 1000;
+}
+
+int fl_timeout_ms_left(int ms, uint64_t slept)
+{
+    if (ms < 0)
+        return ms;
+    uint64_t left_ns = (uint64_t)ms * 1000000 > slept ? (uint64_t)ms * 1000000 - slept : 0;
+    return (int)((left_ns + 999999) / 1000000); /* rounded up, as the kernel rounds */
+}
+
+struct timespec fl_timeout_ts_left(const struct timespec *ts, uint64_t slept)
+{
+    uint64_t t = (uint64_t)fl_timeout_ts(ts);
+    return timespec_of(t > slept ? t - slept : 0);
+}
+
+void fl_timeout_tv_left(struct timeval *tv, uint64_t slept)
+{
+    if (!tv)
+        return;
+    uint64_t t = (uint64_t)fl_timeout_tv(tv), left = t > slept ? t - slept : 0;
+    tv->tv_sec = (time_t)(left / 1000000000u);
+    tv->tv_usec = (suseconds_t)(left % 1000000000u / 1000);
+}
+
+void fl_poll_none(struct pollfd *fds, nfds_t n)
+{
+    for (nfds_t i = 0; fds && i < n; i++)
+        fds[i].revents = 0;
+}
+
+void fl_select_none(int n, fd_set *r, fd_set *w, fd_set *e)
+{
+    for (int fd = 0; fd < n && fd < FD_SETSIZE; fd++) {
+        if (r)
+            FD_CLR(fd, r);
+        if (w)
+            FD_CLR(fd, w);
+        if (e)
+            FD_CLR(fd, e);
+    }
 }
 
 /* The call fails with the rule's error. */
 static void fail(struct fl_call_ctx *c)
 {
+    c->err = c->v.error;
     fl_events_fault(c, -1);
     fl_stream_flag(c->stream, _IO_ERR_SEEN);
 }
-
 /* Whether a transfer of n bytes on this fd may legally come back short: not on datagram or
  * seqpacket sockets (all or nothing), not for pipe writes of at most PIPE_BUF (atomic). */
 static bool may_shorten(const struct fl_call_ctx *c, size_t n)
@@ -114,8 +356,11 @@ static enum fl_step apply_before(struct fl_call_ctx *c)
     locate(c);
     if (v->dry_run)
         return FL_RUN; /* recorded after the call, with its real result; nothing injected */
-    if (v->delay_ns)
-        sleep_ns(v->delay_ns);
+    if (v->delay_ns) {
+        enum fl_step step = delay(c);
+        if (step != FL_RUN)
+            return step;
+    }
     switch (v->action) {
     case FL_ACT_ERROR:
         fail(c);
@@ -124,6 +369,7 @@ static enum fl_step apply_before(struct fl_call_ctx *c)
         /* Recorded first: the signal may end the process before the call runs. A handled or
          * ignored signal lets the call go on. */
         fl_events_fault(c, 0);
+        c->logged = true;
         raise(v->spec->kill_signal);
         return FL_PASS;
     case FL_ACT_DELAY:
@@ -135,26 +381,29 @@ static enum fl_step apply_before(struct fl_call_ctx *c)
 
 enum fl_step fl_begin(struct fl_call_ctx *c)
 {
-    if (fl_guard)
+    /* The program's handlers may run inside this scope (a delay, a kill signal it handles). */
+    __attribute__((cleanup(fl_guard_unwound))) struct fl_guard_scope g;
+    g.active = false;
+    if (!fl_guard_enter(&g))
         return FL_PASS;
-    int saved = errno;
-    fl_guard = 1;
     enum fl_step step = FL_PASS;
     describe(c);
     if (fl_rules_decide(&c->m, &c->v))
         step = apply_before(c);
-    fl_guard = 0;
-    errno = step == FL_FAIL && c->v.error > 0 ? c->v.error : saved;
+    fl_guard_leave(&g);
+    if (step == FL_FAIL && c->err > 0)
+        errno = c->err;
     return step;
 }
 
 void fl_after(struct fl_call_ctx *c, long result)
 {
-    int saved = errno;
-    fl_guard = 1;
+    struct fl_guard_scope g;
+    if (c->logged || !fl_guard_enter(&g))
+        return;
     fl_events_fault(c, result);
-    fl_guard = 0;
-    errno = saved;
+    c->logged = true;
+    fl_guard_leave(&g);
 }
 
 size_t fl_iov_len(const struct iovec *iov, size_t cnt)
@@ -227,15 +476,35 @@ void fl_corrupt_iov(const struct fl_call_ctx *c, const struct iovec *iov, size_t
         flip_bits(c, len, byte_in_iov, iov);
 }
 
+/* Copy n bytes of the program's memory at `from` into the shim's `to`; false when some of it is
+ * not readable (the real call would fail with EFAULT: the shim must not crash instead). Reads
+ * through process_vm_readv, which reports a bad address instead of faulting; where that call is
+ * refused (a seccomp filter), copies directly. errno untouched. */
+static bool copy_from_program(void *to, const void *from, size_t n)
+{
+    int saved = errno;
+    struct iovec local = {to, n}, remote = {(void *)from, n};
+    ssize_t r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+    bool ok = r == (ssize_t)n;
+    if (r < 0 && errno != EFAULT) {
+        memcpy(to, from, n);
+        ok = true;
+    }
+    errno = saved;
+    return ok;
+}
+
 void *fl_corrupt_copy(const struct fl_call_ctx *c, const void *buf, size_t len)
 {
     int saved = errno;
     unsigned char *copy = len ? fl_real_malloc(len) : NULL;
     errno = saved;
-    if (copy) {
-        memcpy(copy, buf, len);
-        fl_corrupt(c, copy, len);
+    if (copy && !copy_from_program(copy, buf, len)) {
+        fl_release(copy); /* the real call meets the bad address and says EFAULT */
+        return NULL;
     }
+    if (copy)
+        fl_corrupt(c, copy, len);
     return copy;
 }
 
@@ -245,8 +514,33 @@ void *fl_flatten(const struct iovec *iov, size_t cnt, size_t len)
     unsigned char *flat = len ? fl_real_malloc(len) : NULL;
     errno = saved;
     for (size_t i = 0, at = 0; flat && i < cnt && at < len; at += iov[i++].iov_len)
-        memcpy(flat + at, iov[i].iov_base, iov[i].iov_len < len - at ? iov[i].iov_len : len - at);
+        if (!copy_from_program(flat + at, iov[i].iov_base,
+                               iov[i].iov_len < len - at ? iov[i].iov_len : len - at)) {
+            fl_release(flat);
+            return NULL;
+        }
     return flat;
+}
+
+void fl_drop_write(const struct fl_call_ctx *c, size_t n)
+{
+    struct stat st;
+    int fd = c->m.fd, saved = errno;
+    if (fd < 0 || syscall(SYS_fstat, fd, &st) != 0 || !S_ISREG(st.st_mode))
+        goto out;
+    long fl = syscall(SYS_fcntl, fd, F_GETFL);
+    long long start = c->offset >= 0               ? c->offset
+                      : fl >= 0 && (fl & O_APPEND) ? (long long)st.st_size
+                                                   : (long long)syscall(SYS_lseek, fd, 0, SEEK_CUR);
+    if (start < 0 || n > (unsigned long long)LLONG_MAX - (unsigned long long)start)
+        goto out;
+    long long end = start + (long long)n;
+    if (end > st.st_size)
+        syscall(SYS_ftruncate, fd, end); /* extended with zeros: nothing of the data lands */
+    if (c->offset < 0)
+        syscall(SYS_lseek, fd, end, SEEK_SET); /* where the write would have left it */
+out:
+    errno = saved;
 }
 
 size_t fl_partial_iov(const struct fl_call_ctx *c, const struct iovec **iov, size_t cnt,

@@ -5,8 +5,11 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -21,14 +24,25 @@ struct fl_call_ctx {
     int msg_flags;            /* socket calls: their MSG_* flags */
     FILE *stream;             /* stdio calls: the stream, whose error flag a failure sets */
     const char *host;         /* resolver calls: the name or address asked about */
+    long long offset;         /* positional writes: the offset written at; -1 for none */
+    int64_t timeout_ns;       /* @wait calls: the call's own timeout; -1 for none (forever) */
+    const sigset_t *wait_mask; /* ppoll, pselect, epoll_pwait: the mask the call waits under */
     struct fl_verdict v;
+    /* how the fault went, for the wrapper and the log */
+    uint64_t slept_ns;        /* the delay that really elapsed */
+    int err;                  /* the errno the call fails with; 0 when it does not fail */
+    bool interrupted;         /* a signal handler ended the delay: the call fails with EINTR */
+    bool unfinished;          /* the thread left during the delay (cancelled, siglongjmp) */
+    bool logged;              /* the fault's line is written */
+    uint64_t delay_start_ns;  /* CLOCK_MONOTONIC when the delay began */
+    int timer_fd;             /* the timer fd a delay sleeps on, -1 when none */
     /* scratch, last: fl_ctx_init leaves it alone */
     char pathbuf[PATH_MAX];   /* m.path and m.peer point here when the shim looked them up */
     struct sockaddr_storage peerbuf;
 };
 
 /* Start the context of one call: symbol `sym` of call `call`, on fd (-1: none), with path and
- * size. Only the small fields are set: the scratch buffers are left as they are (zeroing them
+ * size; no offset, no timeout. Only the small fields are set: the scratch buffers are left as they are (zeroing them
  * would cost more than the rest of the slow path). */
 void fl_ctx_init(struct fl_call_ctx *c, enum fl_call_id call, enum fl_sym_id sym, int fd,
                  const char *path, size_t size, FILE *stream);
@@ -44,17 +58,52 @@ enum fl_step {
     FL_FAIL, /* the call failed: return its failure value (errno and the log are done) */
     FL_RUN,  /* a delay was slept: make the real call, then fl_after with its result */
     FL_ACT,  /* partial, eof, corrupt or drop: the wrapper applies it around the real call */
+    FL_TIMEOUT, /* @wait: the call's own timeout ran out during the delay: return its timeout
+                 * result (0, nothing ready) without the real call; the log is done */
 };
 
 /* Decide the call and apply what comes before the real call: a delay is slept, an error is
  * recorded, the stream's error flag set for stdio, and errno set to the rule's errno (an EAI_*
  * code leaves errno alone: the resolver wrappers return it). Passes when no rule fires and when
- * this thread is already inside the shim. errno is untouched unless the step is FL_FAIL. */
+ * this thread is already inside the shim. errno is untouched unless the step is FL_FAIL.
+ *
+ * A delay stands for a slow call, and a signal handler that runs during it ends it as signal(7)
+ * says the real call would end: the @wait calls (and socket calls with SO_RCVTIMEO/SO_SNDTIMEO
+ * set) fail with EINTR; blocking I/O on sockets, pipes and terminals fails with EINTR unless the
+ * handler has SA_RESTART (the kernel decides: the delay is a read of a timer fd), and then the
+ * delay goes on; regular-file I/O, syncs, allocations and the resolver complete (the delay goes
+ * on). A delay on a call with a timeout (c->timeout_ns) lasts at most that long: FL_TIMEOUT. The
+ * delay runs outside the guard, so that the program's handlers meet the shim as anywhere else,
+ * and a thread that leaves during it (pthread_cancel, siglongjmp out of a handler, an exception)
+ * still gets its fault line ("done":null). */
 enum fl_step fl_begin(struct fl_call_ctx *c);
 
 /* After the real call of an FL_RUN step: records the event with the call's result. errno is
  * preserved. */
 void fl_after(struct fl_call_ctx *c, long result);
+
+/* A timeout as the @wait calls take it, in nanoseconds; -1 for none (wait forever). */
+int64_t fl_timeout_ms(int ms);
+int64_t fl_timeout_ts(const struct timespec *ts);
+int64_t fl_timeout_tv(const struct timeval *tv);
+
+/* What is left of a timeout once the delay has taken `slept` ns (never below 0). The timeval is
+ * updated in place, as Linux's select updates it. */
+int fl_timeout_ms_left(int ms, uint64_t slept);
+struct timespec fl_timeout_ts_left(const struct timespec *ts, uint64_t slept);
+void fl_timeout_tv_left(struct timeval *tv, uint64_t slept);
+
+/* FL_TIMEOUT: clear what a @wait call reports when it times out (every revents of poll; the
+ * first n bits of select's sets). */
+void fl_poll_none(struct pollfd *fds, nfds_t n);
+void fl_select_none(int n, fd_set *r, fd_set *w, fd_set *e);
+
+/* DROP on a write of n bytes: the call reports success and nothing is written, and a regular
+ * file is left as a lost write would leave it while the program runs: at least as long as the
+ * write would have made it (the gap reads as zeros, so a mapping stays valid), and for a write
+ * at the file offset (c->offset < 0) the offset moved past it, so that later writes land where
+ * they would have. Other fds are left alone. errno untouched. */
+void fl_drop_write(const struct fl_call_ctx *c, size_t n);
 
 /* PARTIAL: the byte count the real call gets instead of n: the rule's share or byte count, at
  * least 1. (Where a short transfer would not be legal the rule does not match at all.) */

@@ -289,12 +289,21 @@ void fl_events_fault(const struct fl_call_ctx *c, long done)
     fl_jbuf_str(&b, "action", fl_action_name(v->action));
     if (logs_size(c->m.call))
         fl_jbuf_u64(&b, "asked", c->m.size);
-    fl_jbuf_i64(&b, "done", done);
-    if (v->action == FL_ACT_ERROR)
+    if (c->unfinished)
+        fl_jbuf_null(&b, "done"); /* the thread left during the delay: the call never ran */
+    else
+        fl_jbuf_i64(&b, "done", done);
+    if (v->action == FL_ACT_ERROR && !c->interrupted)
         fl_jbuf_str(&b, "errno", fl_error_name(v->error));
+    else if (c->err)
+        fl_jbuf_str(&b, "errno", fl_error_name(c->err));
     else
         fl_jbuf_null(&b, "errno");
     fl_jbuf_u64(&b, "delay_ns", v->delay_ns);
+    if (c->interrupted)
+        fl_jbuf_bool(&b, "interrupted", true); /* a signal handler ended the delay */
+    if (c->unfinished)
+        fl_jbuf_bool(&b, "unfinished", true);
     if (v->dry_run)
         fl_jbuf_bool(&b, "dry_run", true);
     emit(buf, fl_jbuf_end(&b));

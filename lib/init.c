@@ -131,6 +131,10 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
+    /* The shim's own work in the child (a per-pid log, the control socket) never meets the
+     * program's rules: a fork from inside the shim is already guarded. */
+    int outer = fl_guard;
+    fl_guard = 1;
     fl_fd_atfork_child();
     state.seed = fl_child_seed(state.seed, state.forks);
     state.forks = 0;
@@ -138,6 +142,7 @@ static void atfork_child(void)
     fl_events_atfork_child(state.seed, state.source, fl_rules_current()->nrules);
     if (state.control)
         fl_control_atfork_child(); /* last: a thread of its own, once all is reset */
+    fl_guard = outer;
 }
 
 /* Read the environment and the config, and arm the rules. Leaves the shim inert on error. */

@@ -121,12 +121,13 @@
         return fl_real_##sym args;                                                             \
     }
 
-#define FL_SYM_WRITE(sym, call, params, args, fd, buf, n, flags)                               \
+#define FL_SYM_WRITE(sym, call, params, args, fd, buf, n, flags, off)                          \
     ssize_t (*fl_real_##sym) params;                                                           \
     __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                        \
     {                                                                                          \
         FL_CTX(c_, sym, call, fd, NULL, n, NULL);                                              \
         c_.msg_flags = (flags);                                                                \
+        c_.offset = (off);                                                                     \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
             return fl_real_##sym args;                                                         \
@@ -135,6 +136,7 @@
         enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
         void *copy_ = NULL;                                                                    \
         if (act_ == FL_ACT_DROP) { /* a lost write: success, and nothing written */            \
+            fl_drop_write(&c_, n);                                                             \
             fl_after(&c_, (long)n);                                                            \
             return (ssize_t)n;                                                                 \
         }                                                                                      \
@@ -192,11 +194,12 @@
         return fl_real_##sym args;                                                             \
     }
 
-#define FL_SYM_WRITEV(sym, call, params, args, fd, iov, cnt)                                   \
+#define FL_SYM_WRITEV(sym, call, params, args, fd, iov, cnt, off)                              \
     ssize_t (*fl_real_##sym) params;                                                           \
     __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                        \
     {                                                                                          \
         FL_CTX(c_, sym, call, fd, NULL, fl_iov_len(iov, (size_t)cnt), NULL);                     \
+        c_.offset = (off);                                                                     \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
             return fl_real_##sym args;                                                         \
@@ -206,6 +209,7 @@
         struct iovec short_[FL_IOV_SHORT];                                                     \
         void *flat_ = NULL;                                                                    \
         if (act_ == FL_ACT_DROP) {                                                             \
+            fl_drop_write(&c_, c_.m.size);                                                     \
             fl_after(&c_, (long)c_.m.size);                                                    \
             return (ssize_t)c_.m.size;                                                         \
         }                                                                                      \
@@ -364,6 +368,51 @@
 
 #define FL_SYM_FD(sym, call, ret, fail, params, args, fd)                                      \
     FL_WRAP(sym, call, ret, fail, params, args, fd, NULL, 0, NULL)
+
+/* The @wait calls: a delay lasts at most the call's own timeout (then the call returns 0 with
+ * nothing ready, as a peer too slow for it would make it), and the real call waits only what is
+ * left of it. */
+#define FL_WAIT_TIMEOUT_MS(t) fl_timeout_ms(t)
+#define FL_WAIT_TIMEOUT_TS(t) fl_timeout_ts(t)
+#define FL_WAIT_TIMEOUT_TV(t) fl_timeout_tv(t)
+#define FL_WAIT_LEFT_MS(t, slept) t = fl_timeout_ms_left(t, slept)
+#define FL_WAIT_LEFT_TS(t, slept)                                                              \
+    struct timespec left_;                                                                     \
+    if (t) {                                                                                   \
+        left_ = fl_timeout_ts_left(t, slept);                                                  \
+        t = &left_;                                                                            \
+    }
+#define FL_WAIT_LEFT_TV(t, slept) fl_timeout_tv_left(t, slept)
+#define FL_SYM_WAIT(sym, call, params, args, fd, kind, t, mask, none)                         \
+    int (*fl_real_##sym) params;                                                               \
+    __attribute__((noinline, cold)) static int fl_slow_##sym params                            \
+    {                                                                                          \
+        FL_CTX(c_, sym, call, fd, NULL, 0, NULL);                                              \
+        c_.timeout_ns = FL_WAIT_TIMEOUT_##kind(t);                                             \
+        c_.wait_mask = (mask);                                                                 \
+        enum fl_step step_ = fl_begin(&c_);                                                    \
+        if (step_ == FL_PASS)                                                                  \
+            return fl_real_##sym args;                                                         \
+        if (step_ == FL_FAIL)                                                                  \
+            return -1;                                                                         \
+        if (step_ == FL_TIMEOUT) {                                                             \
+            none;                                                                              \
+            return 0;                                                                          \
+        }                                                                                      \
+        FL_WAIT_LEFT_##kind(t, c_.slept_ns);                                                   \
+        int r_ = fl_real_##sym args;                                                           \
+        fl_after(&c_, r_);                                                                     \
+        return r_;                                                                             \
+    }                                                                                          \
+    FL_EXPORT int sym params;                                                                  \
+    FL_BOOT(int, sym, params, args)                                                            \
+    FL_EXPORT int sym params                                                                   \
+    {                                                                                          \
+        FL_RESOLVE_FIRST(sym, args);                                                           \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
+            return fl_slow_##sym args;                                                         \
+        return fl_real_##sym args;                                                             \
+    }
 /* The fd that an open-like call returned: an fd, or the fd under a FILE *. */
 #define FL_OPENED_FD(r)                                                                        \
     (__builtin_classify_type(r) == 5 ? fl_stream_fd((FILE *)(uintptr_t)(r)) : (int)(intptr_t)(r))

@@ -11,6 +11,14 @@
 
 __thread int fl_guard __attribute__((tls_model("initial-exec")));
 
+void fl_guard_reset(void *scope)
+{
+    struct fl_guard_scope *g = scope;
+    g->active = false;
+    fl_guard = 0;
+}
+
+
 /* Set while this thread is inside dlsym: allocations then come from the arena. */
 static __thread int resolving __attribute__((tls_model("initial-exec")));
 
