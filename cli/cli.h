@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "ctlpath.h"
+
 /* Exit statuses every verb shares. */
 enum { FL_EXIT_OK = 0, FL_EXIT_FAIL = 1, FL_EXIT_USAGE = 2 };
 
@@ -66,6 +68,11 @@ struct fl_ctl_reply {
  * returns what happened. Does not print anything. */
 enum fl_ctl_status fl_ctl_request(pid_t pid, const char *request, int timeout_ms,
                                   struct fl_ctl_reply *reply);
+
+/* Whether the command may trust the socket directory dir (fl_ctl_dir_check for this user; for
+ * root, a private directory of any user's, whose sockets' servers fl_ctl_request checks).
+ * FL_CTL_DIR_UNSAFE: why[cap] says what is wrong and the fix. */
+enum fl_ctl_dir_state fl_cli_ctl_dir_check(const char *dir, char *why, size_t cap);
 
 /* Release reply->lines. */
 void fl_ctl_reply_free(struct fl_ctl_reply *reply);

@@ -224,6 +224,20 @@ static enum fl_ctl_status check_server(int fd, pid_t pid, const char *path,
     return FL_CTL_FAILED;
 }
 
+enum fl_ctl_dir_state fl_cli_ctl_dir_check(const char *dir, char *why, size_t cap)
+{
+    enum fl_ctl_dir_state st = fl_ctl_dir_check(dir, getuid(), why, cap);
+    struct stat sb;
+    char ignored[800];
+
+    /* Root may steer another user's processes: a private directory of that user's will do,
+     * since each socket's server is then checked against its process's user. */
+    if (st == FL_CTL_DIR_UNSAFE && getuid() == 0 && lstat(dir, &sb) == 0 &&
+        fl_ctl_dir_check(dir, sb.st_uid, ignored, sizeof ignored) == FL_CTL_DIR_OK)
+        return FL_CTL_DIR_OK;
+    return st;
+}
+
 /* One request to pid's control socket, its reply in *r (lines before the final one; the error
  * message or the reason of a failure). The socket directory is checked as the shim checks it,
  * and the server's credentials before anything is sent. Never prints; waits at most
@@ -241,7 +255,7 @@ enum fl_ctl_status fl_ctl_request(pid_t pid, const char *request, int timeout_ms
         return FL_CTL_NO_PROCESS;
     if (!fl_ctl_dir(dir, sizeof dir) || !fl_ctl_socket(pid, path, sizeof path))
         return failed(r, "the control socket's path is too long", 0);
-    switch (fl_ctl_dir_check(dir, getuid(), r->message, sizeof r->message)) {
+    switch (fl_cli_ctl_dir_check(dir, r->message, sizeof r->message)) {
     case FL_CTL_DIR_OK: break;
     case FL_CTL_DIR_MISSING: return FL_CTL_NO_SOCKET;
     default: return FL_CTL_UNSAFE;

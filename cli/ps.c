@@ -202,7 +202,7 @@ static int ps_main(int argc, char **argv)
     if (optind < argc)
         return fl_cli_usage_error(&fl_cli_ps, "unexpected argument '%s'", argv[optind]);
     if (fl_ctl_dir(dir, sizeof dir) &&
-        fl_ctl_dir_check(dir, getuid(), why, sizeof why) == FL_CTL_DIR_UNSAFE) {
+        fl_cli_ctl_dir_check(dir, why, sizeof why) == FL_CTL_DIR_UNSAFE) {
         fl_cli_say("the socket directory is unsafe, so no process serves a socket there: %s",
                    why);
         return FL_EXIT_FAIL;

@@ -2,8 +2,9 @@
 # faultline ctl and ps trust no one else's socket:
 # - a socket directory of another user's (nobody, mode 0777) holding a fake PID.sock: ctl and
 #   ps refuse it, say why and how to fix it, and send it nothing;
-# - in a sound directory, a socket served by another user (nobody) than the target's: ctl
-#   refuses it on the server's credentials and sends it nothing;
+# - in a sound directory (root's, or as root a private one of nobody's), a socket served by
+#   another user (nobody) than the target's: ctl refuses it on the server's credentials and
+#   sends it nothing;
 # - a reply with terminal escapes (from a server of the right user): ctl and ps print every
 #   control character escaped (\x1b), keeping the protocol's tabs and newlines.
 . "$FL_ROOT/tests/integration/lib.sh"
@@ -91,6 +92,18 @@ no_escape "ctl's stdout" "$OUT_FILE"
 no_escape "ctl's stderr" "$ERR_FILE"
 expect_eq "nothing was sent to the other user's server" "" "$(cat pub/got$nfake)"
 kill "${FL_PIDS[-1]}"; rm -f "run/faultline/$target.sock"
+
+# ---- root and another user's private directory: its sockets must be served by their process's user
+rm -rf run/faultline
+mkdir -m 0700 run/faultline
+chown nobody:nogroup run/faultline
+start_fake nobody "run/faultline/$target.sock" "$evil"
+capture "$FL" ctl "$target" list
+expect_status "ctl, nobody's socket for root's process" 1 "$RC"
+expect_contains "ctl names the server's user" "$ERR" "served by uid 65534"
+expect_eq "nothing was sent to it" "" "$(cat pub/got$nfake)"
+kill "${FL_PIDS[-1]}"; rm -rf run/faultline
+mkdir -m 0700 run/faultline
 
 # ---- escapes in a reply from a server of the right user --------------------------------------
 start_fake root "run/faultline/$target.sock" "$evil"
