@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "ctlpath.h"
+
 /* Exit statuses every verb shares. */
 enum { FL_EXIT_OK = 0, FL_EXIT_FAIL = 1, FL_EXIT_USAGE = 2 };
 
@@ -51,13 +53,14 @@ enum fl_ctl_status {
     FL_CTL_NO_PROCESS,  /* no such process */
     FL_CTL_NO_SOCKET,   /* the process has no control socket (nothing at its path) */
     FL_CTL_REFUSED,     /* a socket file is there but nobody listens (stale) */
+    FL_CTL_UNSAFE,      /* the socket directory cannot be trusted: why, and the fix, in message */
     FL_CTL_FAILED,      /* anything else: the reason in reply.message */
 };
 
 struct fl_ctl_reply {
     char *lines;        /* the reply's lines before the final one, each ending in '\n'; */
     size_t len;         /* malloc'd, NUL-terminated (NULL when there were none) */
-    char message[512];  /* FL_CTL_ERROR: the server's message; FL_CTL_FAILED: the reason */
+    char message[1024]; /* FL_CTL_ERROR: the server's message; FL_CTL_FAILED: the reason */
 };
 
 /* Send one request line (without its newline) to process pid's control socket and read the
@@ -66,7 +69,17 @@ struct fl_ctl_reply {
 enum fl_ctl_status fl_ctl_request(pid_t pid, const char *request, int timeout_ms,
                                   struct fl_ctl_reply *reply);
 
+/* Whether the command may trust the socket directory dir (fl_ctl_dir_check for this user; for
+ * root, a private directory of any user's, whose sockets' servers fl_ctl_request checks).
+ * FL_CTL_DIR_UNSAFE: why[cap] says what is wrong and the fix. */
+enum fl_ctl_dir_state fl_cli_ctl_dir_check(const char *dir, char *why, size_t cap);
+
 /* Release reply->lines. */
 void fl_ctl_reply_free(struct fl_ctl_reply *reply);
+
+/* text[0..n) made safe to print on a terminal: tabs, newlines and valid UTF-8 kept, every other
+ * control character (C0, DEL, C1) and every invalid byte written \xNN. malloc'd, NUL-terminated;
+ * NULL when out of memory. */
+char *fl_cli_escape(const char *text, size_t n);
 
 #endif

@@ -28,7 +28,9 @@ const struct fl_cli_verb fl_cli_ps = {
     .options =
         "  -h, --help     this help\n"
         "One row per process: its pid, program, rules armed (of all its rules) and faults\n"
-        "injected so far. Sockets left by processes that are gone are removed.\n",
+        "injected so far. Sockets left by processes that are gone are removed. The socket\n"
+        "directory must be this user's, mode 0700, and each socket served by its process's\n"
+        "user (or root): anything else is refused. Control characters print as \\xNN.\n",
     .main = ps_main,
 };
 
@@ -109,7 +111,9 @@ static int fill_row(struct row *r, const char *line)
         armed += state && strcmp(state, "armed") == 0;
         injected += fl_json_int(&rules->items[i], "injected", &n) ? n : 0;
     }
-    snprintf(r->program, sizeof r->program, "%s", fl_json_str(&v, "program"));
+    char *program = fl_cli_escape(fl_json_str(&v, "program"), strlen(fl_json_str(&v, "program")));
+    snprintf(r->program, sizeof r->program, "%s", program ? program : "?");
+    free(program);
     snprintf(r->armed, sizeof r->armed, "%zu/%zu%s", armed, rules->n,
              paused && paused->type == FL_JSON_BOOL && paused->boolean ? " (paused)" : "");
     snprintf(r->injected, sizeof r->injected, "%" PRId64, injected);
@@ -141,8 +145,11 @@ static int probe(pid_t pid, struct row *r)
         if (fill_row(r, reply.lines) < 0)
             fl_cli_say("%d: the stats reply is not what was expected", (int)pid);
         break;
-    default:
-        fl_cli_say("%d: %s", (int)pid, reply.message);
+    default: {
+        char *safe = fl_cli_escape(reply.message, strlen(reply.message));
+        fl_cli_say("%d: %s", (int)pid, safe ? safe : "?");
+        free(safe);
+    }
     }
     fl_ctl_reply_free(&reply);
     return 1;
@@ -181,7 +188,7 @@ static int ps_main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    char dir[256];
+    char dir[256], why[800];
     pid_t *pids;
     struct row *rows;
     size_t n, shown = 0;
@@ -194,6 +201,12 @@ static int ps_main(int argc, char **argv)
     }
     if (optind < argc)
         return fl_cli_usage_error(&fl_cli_ps, "unexpected argument '%s'", argv[optind]);
+    if (fl_ctl_dir(dir, sizeof dir) &&
+        fl_cli_ctl_dir_check(dir, why, sizeof why) == FL_CTL_DIR_UNSAFE) {
+        fl_cli_say("the socket directory is unsafe, so no process serves a socket there: %s",
+                   why);
+        return FL_EXIT_FAIL;
+    }
     if (!fl_ctl_dir(dir, sizeof dir) || scan(dir, &pids, &n) < 0) {
         fl_cli_say("%s: %s", fl_ctl_dir(dir, sizeof dir) ? dir : "socket directory",
                    strerror(errno));

@@ -35,6 +35,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "ctlpath.h"
 #include "events.h"
 
 #ifndef FL_LIBDIR
@@ -56,7 +57,8 @@ const struct fl_cli_verb fl_cli_run = {
         "  -s, --seed SEED     the seed, a non-negative integer (FAULTLINE_SEED)\n"
         "  -l, --log LOG       the event log: a path (%p = pid) or \"stderr\" (FAULTLINE_LOG)\n"
         "      --summary       a per-rule table on stderr when the program exits\n"
-        "      --control       listen on a control socket (faultline ctl, faultline ps)\n"
+        "      --control       listen on a control socket (faultline ctl, faultline ps); its\n"
+        "                      directory is checked first (this user's, mode 0700)\n"
         "      --dry-run       decide and log, inject nothing\n"
         "  -h, --help          this help\n"
         "The config is validated before the program starts; the exit status is the program's.\n",
@@ -572,7 +574,25 @@ static const char *config_path(const struct run_opts *o)
     return o->config ? o->config : env && *env ? env : NULL;
 }
 
-/* Everything the shim will read, checked as it will check it: the config, the seed, the log. */
+/* With control on, the socket directory the shim will use, checked as the shim will check it:
+ * -1 after saying what is wrong and the fix (the program would exit 2 before main). */
+static int check_control(void)
+{
+    char dir[256], why[800];
+
+    if (!fl_ctl_dir(dir, sizeof dir)) {
+        fl_cli_say("no control socket: its path is too long (set XDG_RUNTIME_DIR to a shorter "
+                   "one)");
+        return -1;
+    }
+    if (fl_ctl_dir_check(dir, getuid(), why, sizeof why) != FL_CTL_DIR_UNSAFE)
+        return 0;
+    fl_cli_say("no control socket: %s", why);
+    return -1;
+}
+
+/* Everything the shim will read, checked as it will check it: the config, the seed, the log,
+ * the control socket's directory. */
 static int check_all(const struct run_opts *o, char **inline_text)
 {
     const char *env_seed = getenv("FAULTLINE_SEED"), *env_log = getenv("FAULTLINE_LOG");
@@ -586,6 +606,8 @@ static int check_all(const struct run_opts *o, char **inline_text)
         rc = -1;
     } else if (config_path(o) || *inline_text) {   /* else the shim stays idle */
         rc = check_log(o->log ? o->log : env_log && *env_log ? env_log : cfg.log);
+        if (rc == 0 && cfg.control)
+            rc = check_control();
     }
     fl_config_free(&cfg);
     if (rc < 0) {

@@ -1,6 +1,7 @@
 /* The control commands and the socket that serves them. The serving thread marks itself as
  * inside the shim for good: nothing it does ever meets a rule. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -186,11 +188,36 @@ void fl_control_run(const char *line, struct fl_reply *out)
         fl_events_control(line, out->failed);
 }
 
-/* ---- the socket ------------------------------------------------------------------------------ */
+/* ---- the socket ------------------------------------------------------------------------------
+ *
+ * One thread serves every client from one poll loop: the listening socket and up to MAX_CLIENTS
+ * connections, each with its own request buffer and deadline, so that no client holds the
+ * others or the dead-man switch. Replies are written without blocking; what does not fit in
+ * the socket's buffer waits for POLLOUT. A reserve fd (/dev/null) is freed to accept a client
+ * when the process has no fd left, to tell it so. */
+
+#define MAX_CLIENTS 16
+#define REQUEST_MS 5000      /* a client has 5 s to send its request line... */
+#define REPLY_MS 5000        /* ...and 5 s to take its reply */
+#define BACKOFF_MS 200       /* accept failed with no remedy: leave the socket alone this long */
 
 static int listen_fd = -1;            /* >= 0 while serving (fl_events_kept_fd: where it is now) */
 static pid_t owner;                   /* the process the socket belongs to */
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+struct client {
+    int fd;                   /* -1: a free slot */
+    uint64_t deadline;        /* mono_ns when it is dropped */
+    size_t len;               /* bytes of the request in line */
+    char line[1024];
+    char *out;                /* the reply being written (malloc'd), or NULL while reading */
+    size_t out_len, out_done;
+};
+
+static struct client clients[MAX_CLIENTS];
+static uint64_t accept_paused_until;  /* mono_ns: the listening socket is not polled before */
+
+static const char no_fds[] = "error: the process has no free file descriptors\n";
 
 /* Whether the peer on fd may steer this process: the same user, or root. */
 static bool peer_allowed(int fd)
@@ -201,35 +228,134 @@ static bool peer_allowed(int fd)
            (cred.uid == getuid() || cred.uid == 0);
 }
 
-/* Read one request line (5 s at most), run it, send the reply. */
-static void serve_one(int fd)
+static void drop_client(struct client *c)
 {
-    char line[1024];
-    size_t n = 0;
-    struct fl_reply out = {0};
-    while (n < sizeof line - 1 && !memchr(line, '\n', n)) {
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, 5000) <= 0)
-            return;
-        ssize_t r = read(fd, line + n, sizeof line - 1 - n);
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-    }
-    line[n] = '\0';
-    if (!peer_allowed(fd)) { /* told after its request is read: a reset would hide the reply */
-        static const char no[] = "error: permission denied: not this process's user\n";
-        fl_real_write(fd, no, sizeof no - 1);
-        return;
-    }
-    fl_control_run(line, &out);
-    for (size_t done = 0; out.text.p && done < out.text.len;) {
-        ssize_t w = fl_real_write(fd, out.text.p + done, out.text.len - done);
+    fl_real_close(c->fd);
+    free(c->out);
+    *c = (struct client){.fd = -1};
+}
+
+/* Write what the socket takes of the reply; the client is done (dropped) once all is sent. */
+static void send_reply(struct client *c)
+{
+    while (c->out_done < c->out_len) {
+        ssize_t w = send(c->fd, c->out + c->out_done, c->out_len - c->out_done,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno == EAGAIN)
+            return;   /* the rest on POLLOUT */
         if (w <= 0)
             break;
-        done += (size_t)w;
+        c->out_done += (size_t)w;
     }
-    free(out.text.p);
+    drop_client(c);
+}
+
+/* The request line is whole (or its buffer full): run it, start the reply. */
+static void answer(struct client *c)
+{
+    struct fl_reply out = {0};
+    c->line[c->len] = '\0';
+    if (!peer_allowed(c->fd)) /* told after its request is read: a reset would hide the reply */
+        reply_error(&out, "permission denied: not this process's user");
+    else
+        fl_control_run(c->line, &out);
+    if (!out.text.p) {
+        drop_client(c);
+        return;
+    }
+    c->out = out.text.p;
+    c->out_len = out.text.len;
+    c->out_done = 0;
+    c->deadline = mono_ns() + REPLY_MS * 1000000ull;
+    send_reply(c);
+}
+
+/* Read what the client sent; answer once a line is whole. */
+static void take_request(struct client *c)
+{
+    ssize_t r;
+    do
+        r = recv(c->fd, c->line + c->len, sizeof c->line - 1 - c->len, MSG_DONTWAIT);
+    while (r < 0 && errno == EINTR);
+    if (r < 0 && errno == EAGAIN)
+        return;
+    if (r <= 0) {   /* gone, or closed its side without a whole line: run what came */
+        if (r == 0 && c->len > 0)
+            answer(c);
+        else
+            drop_client(c);
+        return;
+    }
+    c->len += (size_t)r;
+    if (memchr(c->line, '\n', c->len) || c->len == sizeof c->line - 1)
+        answer(c);
+}
+
+static struct client *free_slot(void)
+{
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        if (clients[i].fd < 0)
+            return &clients[i];
+    return NULL;
+}
+
+static int accept_one(int lfd)
+{
+    return (int)syscall(SYS_accept4, lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+}
+
+/* Take the reserve fd back (after it was spent, or after fork). */
+static void take_reserve(void)
+{
+    if (fl_events_spare_fd() >= 0)
+        return;
+    int fd = fl_real_open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0)
+        fl_events_keep_spare(fd);
+}
+
+static void free_reserve(void)
+{
+    int fd = fl_events_spare_fd();
+    if (fd >= 0) {
+        fl_events_drop_fd(fd);
+        fl_real_close(fd);
+    }
+}
+
+/* accept failed for want of fds: free the reserve to accept one client and tell it, then take
+ * the reserve back. Returns whether a client was told. */
+static bool refuse_for_fds(int lfd)
+{
+    if (fl_events_spare_fd() < 0)
+        return false;
+    free_reserve();
+    int fd = accept_one(lfd);
+    if (fd >= 0) {
+        send(fd, no_fds, sizeof no_fds - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        fl_real_close(fd);
+    }
+    take_reserve();
+    return fd >= 0;
+}
+
+/* Accept one client into a free slot (there is one). */
+static void accept_client(int lfd)
+{
+    int fd = accept_one(lfd);
+    if (fd < 0) {
+        int err = errno;
+        if (err == EAGAIN || err == EINTR || err == ECONNABORTED)
+            return;
+        if ((err == EMFILE || err == ENFILE) && refuse_for_fds(lfd))
+            return;
+        accept_paused_until = mono_ns() + BACKOFF_MS * 1000000ull; /* no spin */
+        return;
+    }
+    struct client *c = free_slot();
+    *c = (struct client){.fd = fd, .deadline = mono_ns() + REQUEST_MS * 1000000ull};
 }
 
 /* Pause everything once the dead-man switch runs out. */
@@ -243,49 +369,82 @@ static void check_expiry(void)
     }
 }
 
+/* How long poll may sleep: until the next deadline of any kind, a second at most. */
+static int poll_timeout(uint64_t now, bool listening)
+{
+    uint64_t next = now + 1000000000ull, at = __atomic_load_n(&expire_at, __ATOMIC_RELAXED);
+    if (at && at < next)
+        next = at;
+    if (!listening && accept_paused_until && accept_paused_until < next)
+        next = accept_paused_until;
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        if (clients[i].fd >= 0 && clients[i].deadline < next)
+            next = clients[i].deadline;
+    return next <= now ? 0 : (int)((next - now + 999999) / 1000000);
+}
+
 static void *serve(void *arg)
 {
     (void)arg;
     fl_guard = 1; /* for good: nothing this thread does meets a rule */
     for (;;) {
-        uint64_t at = __atomic_load_n(&expire_at, __ATOMIC_RELAXED), now = mono_ns();
-        int timeout = !at ? 1000 : at <= now ? 0 : (int)((at - now) / 1000000 + 1);
-        struct pollfd p = {fl_events_kept_fd(), POLLIN, 0}; /* it may have moved: dup2 */
-        int r = poll(&p, 1, timeout > 1000 ? 1000 : timeout);
+        struct pollfd p[1 + MAX_CLIENTS];
+        struct client *who[1 + MAX_CLIENTS];
+        uint64_t now = mono_ns();
+        int n = 0, lfd = fl_events_kept_fd(); /* it may have moved: dup2 */
+        bool listening = now >= accept_paused_until && free_slot() != NULL;
+        if (listening)
+            p[n++] = (struct pollfd){lfd, POLLIN, 0};
+        for (int i = 0; i < MAX_CLIENTS; i++)
+            if (clients[i].fd >= 0) {
+                who[n] = &clients[i];
+                p[n++] = (struct pollfd){clients[i].fd, clients[i].out ? POLLOUT : POLLIN, 0};
+            }
+        int r = poll(p, (nfds_t)n, poll_timeout(now, listening));
         check_expiry();
-        if (r <= 0)
+        if (r < 0)
             continue;
-        int fd = accept4(p.fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0)
-            continue;
-        serve_one(fd);
-        fl_real_close(fd);
+        now = mono_ns();
+        for (int i = listening; i < n; i++) {
+            struct client *c = who[i];
+            if (p[i].revents & (POLLIN | POLLHUP | POLLERR) && !c->out)
+                take_request(c);
+            else if (p[i].revents && c->out)
+                send_reply(c);
+            else if (now >= c->deadline)
+                drop_client(c);
+        }
+        if (listening && p[0].revents)
+            accept_client(lfd);
+        if (fl_events_spare_fd() < 0)
+            take_reserve();
     }
     return NULL;
 }
 
-/* The socket directory: created 0700, or an existing one that is ours and private. */
-static int make_dir(const char *dir)
+/* The socket directory: created 0700, or an existing one that is ours and private. On error,
+ * why[cap] says what is wrong and the fix. */
+static int make_dir(const char *dir, char *why, size_t cap)
 {
-    struct stat st;
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return -1;
-    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
-        (st.st_mode & 077)) {
-        errno = EPERM;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        int err = errno;
+        if (fl_ctl_dir_check(dir, getuid(), why, cap) != FL_CTL_DIR_UNSAFE)
+            snprintf(why, cap, "%s cannot be made: %s", dir, strerror(err));
         return -1;
     }
-    return 0;
+    return fl_ctl_dir_check(dir, getuid(), why, cap) == FL_CTL_DIR_OK ? 0 : -1;
 }
 
 int fl_control_start(void)
 {
-    char dir[256], msg[600];
+    char dir[256], msg[900], why[800];
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (!fl_ctl_dir(dir, sizeof dir) || make_dir(dir) != 0 ||
-        !fl_ctl_socket(getpid(), sock_path, sizeof sock_path)) {
-        snprintf(msg, sizeof msg, "%s: no control socket: %s (it must be a directory of this "
-                 "user's, mode 0700)", dir, strerror(errno));
+    if (!fl_ctl_dir(dir, sizeof dir) || !fl_ctl_socket(getpid(), sock_path, sizeof sock_path)) {
+        fl_say("no control socket: its path is too long (set XDG_RUNTIME_DIR to a shorter one)");
+        return -1;
+    }
+    if (make_dir(dir, why, sizeof why) != 0) {
+        snprintf(msg, sizeof msg, "no control socket: %s", why);
         fl_say(msg);
         return -1;
     }
@@ -300,7 +459,11 @@ int fl_control_start(void)
             fl_real_close(fd);
         return -1;
     }
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        clients[i] = (struct client){.fd = -1};
+    accept_paused_until = 0;
     listen_fd = fl_events_keep_fd(fd);
+    take_reserve();
     owner = getpid();
     sigset_t all, old;
     sigfillset(&all);
@@ -309,7 +472,8 @@ int fl_control_start(void)
     int rc = pthread_create(&t, NULL, serve, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
-        fl_say("no control thread");
+        fl_say("no control socket: no control thread");
+        unlink(sock_path);
         return -1;
     }
     pthread_detach(t);
@@ -320,9 +484,13 @@ void fl_control_atfork_child(void)
 {
     if (listen_fd < 0)
         return;
+    for (int i = 0; i < MAX_CLIENTS; i++) /* the parent's clients: the parent answers them */
+        if (clients[i].fd >= 0)
+            drop_client(&clients[i]);
     int fd = fl_events_kept_fd();
     fl_events_drop_fd(fd);
     fl_real_close(fd);
+    free_reserve();
     listen_fd = -1;
     fl_control_start();
 }

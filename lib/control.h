@@ -20,8 +20,11 @@ struct fl_reply {
 void fl_control_run(const char *line, struct fl_reply *out);
 
 /* Start serving the control socket of this process ($XDG_RUNTIME_DIR/faultline/PID.sock or
- * /tmp/faultline-UID/PID.sock, directory 0700, socket 0600) on a thread of its own. Returns
- * 0, or -1 after saying why on stderr. */
+ * /tmp/faultline-UID/PID.sock, directory 0700 and this user's, socket 0600) on a thread of its
+ * own, which serves up to 16 clients at once. Holds two fds of the shim's own (close-on-exec,
+ * spared from the program's close): the listening socket and a reserve fd on /dev/null, spent
+ * to tell a client that the process has no free fd. Returns 0, or -1 after saying why on
+ * stderr (an unsafe directory: what is wrong with it and the fix). */
 int fl_control_start(void);
 
 /* After fork, in the child: the parent's socket is not the child's; serve one of its own. */

@@ -70,15 +70,16 @@ void fl_events_keep_stderr(void)
 }
 
 static int extra_fd = -1; /* another fd of the shim's: the control socket */
+static int spare_fd = -1; /* and the control thread's reserve */
 
 bool fl_events_owns_fd(int fd)
 {
-    return fd >= 3 && (fd == err_fd || fd == log_fd || fd == extra_fd);
+    return fd >= 3 && (fd == err_fd || fd == log_fd || fd == extra_fd || fd == spare_fd);
 }
 
 int fl_events_own_fds(int out[FL_OWN_FDS])
 {
-    int n = 0, all[] = {err_fd, log_fd, extra_fd};
+    int n = 0, all[] = {err_fd, log_fd, extra_fd, spare_fd};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         bool dup = false;
         for (int j = 0; j < n; j++)
@@ -111,6 +112,22 @@ int fl_events_kept_fd(void)
     return __atomic_load_n(&extra_fd, __ATOMIC_RELAXED);
 }
 
+int fl_events_keep_spare(int fd)
+{
+    int high = dup_high(fd);
+    if (high >= 0) {
+        fl_real_close(fd);
+        fd = high;
+    }
+    __atomic_store_n(&spare_fd, fd, __ATOMIC_RELAXED);
+    return fd;
+}
+
+int fl_events_spare_fd(void)
+{
+    return __atomic_load_n(&spare_fd, __ATOMIC_RELAXED);
+}
+
 void fl_events_make_way(int fd)
 {
     if (!fl_events_owns_fd(fd))
@@ -124,12 +141,16 @@ void fl_events_make_way(int fd)
         log_fd = moved;
     if (extra_fd == fd)
         __atomic_store_n(&extra_fd, moved, __ATOMIC_RELAXED);
+    if (spare_fd == fd)
+        __atomic_store_n(&spare_fd, moved, __ATOMIC_RELAXED);
 }
 
 void fl_events_drop_fd(int fd)
 {
     if (fd == extra_fd)
         extra_fd = -1;
+    if (fd >= 0 && fd == spare_fd)
+        __atomic_store_n(&spare_fd, -1, __ATOMIC_RELAXED);
 }
 
 

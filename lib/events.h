@@ -72,7 +72,7 @@ void fl_say(const char *msg);
 bool fl_events_owns_fd(int fd);
 
 /* The shim's own fds, ascending, into out; returns how many (at most FL_OWN_FDS). */
-#define FL_OWN_FDS 3
+#define FL_OWN_FDS 4
 int fl_events_own_fds(int out[FL_OWN_FDS]);
 
 /* Keep fd as one of the shim's own (moved high, spared by close and close_range); returns the
@@ -82,11 +82,19 @@ int fl_events_keep_fd(int fd);
 /* The fd fl_events_keep_fd kept, where it is now (fl_events_make_way may move it). */
 int fl_events_kept_fd(void);
 
+/* Keep fd as the shim's spare, like fl_events_keep_fd but in a slot of its own: the control
+ * thread's reserve fd (/dev/null), freed to accept a client when the table is full. Moved
+ * high when a free number is there, else kept where it is; returns the fd it now has. */
+int fl_events_keep_spare(int fd);
+
+/* The fd fl_events_keep_spare kept, where it is now, or -1. */
+int fl_events_spare_fd(void);
+
 /* The program is about to dup2/dup3 onto fd: when fd is one of the shim's, move the shim's file
  * to another number first, so that the program gets fd and the shim keeps its file. */
 void fl_events_make_way(int fd);
 
-/* fd is no longer the shim's (fl_events_keep_fd). */
+/* fd is no longer the shim's (fl_events_keep_fd or fl_events_keep_spare). */
 void fl_events_drop_fd(int fd);
 
 /* Record a control command in the event log: {"event":"control","command":...,"ok":...}. */

@@ -206,8 +206,11 @@ static void load(void)
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
     state.active = true;
     fl_rules_publish(rs);
-    if (state.control)
-        fl_control_start();
+    if (state.control && fl_control_start() != 0) { /* it said why */
+        if (strict_mode())
+            _exit(2);
+        fl_say("FAULTLINE_STRICT=0: running without a control socket");
+    }
 }
 
 int fl_reload(struct fl_diag *diag)
