@@ -1691,7 +1691,7 @@ static int include_file(struct loader *ld, const char *name, int line, const cha
     ld->incnames = more;
     ld->incnames[ld->nincnames++] = inc;
     if (fl_read_file(inc, FL_CONFIG_MAX, &text, &len, why, sizeof why) < 0)
-        return fail_line(ld, name, line, "cannot read include file '%s': %s", inc, why);
+        return fail_line(ld, name, line, "cannot read include file '%s': %s", path, why);
     if (refuse_nul(ld, inc, text, len) < 0) {
         free(text);
         return -1;

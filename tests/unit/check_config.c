@@ -459,8 +459,8 @@ START_TEST(missing_include_reported)
 {
     char want[256];
 
-    snprintf(want, sizeof want, ":2: cannot read include file '%s/nope.conf': No such file or "
-             "directory", dir);
+    snprintf(want, sizeof want, ":2: cannot read include file 'nope.conf': No such file or "
+             "directory");
     expect_conf_error("seed = 1;\n@include \"nope.conf\"\n", want);
 }
 END_TEST
@@ -473,8 +473,8 @@ START_TEST(include_of_fifo_refused)
 
     snprintf(fifo, sizeof fifo, "%s/fifo", dir);
     ck_assert_int_eq(mkfifo(fifo, 0600), 0);
-    snprintf(want, sizeof want, ":2: cannot read include file '%s': is a FIFO, not a regular "
-             "file", fifo);
+    snprintf(want, sizeof want, ":2: cannot read include file 'fifo': is a FIFO, not a regular "
+             "file");
     expect_conf_error("seed = 1;\n@include \"fifo\"\n", want);
     unlink(fifo);
 }
