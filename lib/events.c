@@ -24,6 +24,7 @@
  * says nothing rather than write into a file the program opens as fd 2 later. While it is 2,
  * the shim writes there only while fd 2 is still the file it was at start (err_dev, err_ino). */
 static int err_fd = 2;
+static bool err_noted;            /* fl_events_keep_stderr ran: err_dev and err_ino are set */
 static dev_t err_dev;
 static ino_t err_ino;
 static int log_fd = -1;           /* the event log, or -1 */
@@ -82,8 +83,8 @@ static int say_fd(void)
     struct stat st;
     int fd = __atomic_load_n(&err_fd, __ATOMIC_RELAXED);
 
-    if (fd != 2)
-        return fd;
+    if (fd != 2 || !__atomic_load_n(&err_noted, __ATOMIC_RELAXED))
+        return fd;   /* before start, fd 2 is the program's stderr as it was given */
     if (syscall(SYS_fstat, 2, &st) != 0 || st.st_dev != err_dev || st.st_ino != err_ino)
         return -1;   /* the program closed stderr, or put another file there */
     return 2;
@@ -130,6 +131,7 @@ void fl_events_keep_stderr(void)
     }
     err_dev = st.st_dev;
     err_ino = st.st_ino;
+    __atomic_store_n(&err_noted, true, __ATOMIC_RELAXED);
 }
 
 void fl_events_hold_stderr(void)
