@@ -53,7 +53,7 @@ TEST_PKGS := mandoc valgrind redis-server redis-tools nginx-light postgresql git
 
 # ---- the shim ----------------------------------------------------------------------------
 # Modules that do not interpose anything: unit tests link these directly.
-CORE      := calls config rules events_fmt fdtable real ctlpath text
+CORE      := calls config rules events_fmt fdtable real ctlpath text safefile
 SHIM_SRC  := $(wildcard lib/*.c)
 SHIM_OBJ  := $(SHIM_SRC:lib/%.c=$(B)/lib/%.o)
 CORE_OBJ  := $(CORE:%=$(B)/lib/%.o)
@@ -225,11 +225,11 @@ FUZZ_FLAGS ?=
 FUZZ_CC   ?= clang
 FUZZ_PKGS := clang libclang-rt-dev
 FUZZ_DIR  := build/fuzz
-FUZZ_SRC  := tests/fuzz/fuzz_config.c lib/config.c lib/calls.c lib/text.c
+FUZZ_SRC  := tests/fuzz/fuzz_config.c lib/config.c lib/calls.c lib/text.c lib/safefile.c
 fuzz-deps:
 	@$(call need-packages,$(FUZZ_PKGS))
 
-$(FUZZ_DIR)/fuzz_config: $(FUZZ_SRC) lib/config.h lib/calls.h lib/calls.def lib/text.h
+$(FUZZ_DIR)/fuzz_config: $(FUZZ_SRC) lib/config.h lib/calls.h lib/calls.def lib/text.h lib/safefile.h
 	$(call say,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -Ilib $(WARN) -g -O1 -fno-omit-frame-pointer \

@@ -37,6 +37,7 @@
 #include "config.h"
 #include "ctlpath.h"
 #include "events.h"
+#include "safefile.h"
 
 #ifndef FL_LIBDIR
 #define FL_LIBDIR "/usr/local/lib"
@@ -303,12 +304,14 @@ static bool valid_seed(const char *text)
     return errno == 0 && !*end;
 }
 
-/* The event log must open as the shim will open it: the program keeps faultline's pid (exec),
+/* The event log must open as the shim will open it (fl_open_log: no link, no FIFO, no other
+ * user's file), checked before the program starts: the program keeps faultline's pid (exec),
  * so %p expands to the same number. Creating it early changes nothing: the shim appends. */
 static int check_log(const char *spec)
 {
-    char path[PATH_MAX];
+    char path[PATH_MAX], why[256];
     size_t n = 0;
+    bool regular;
     int fd;
 
     if (!spec || !*spec || strcmp(spec, "stderr") == 0)
@@ -322,9 +325,8 @@ static int check_log(const char *spec)
             path[n++] = *s;
     }
     path[n] = '\0';
-    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
-    if (fd < 0) {
-        fl_cli_say("%s: cannot open event log: %s", path, fl_log_open_error(path, errno));
+    if ((fd = fl_open_log(path, &regular, why, sizeof why)) < 0) {
+        fl_cli_say("%s: cannot open event log: %s", path, why);
         return -1;
     }
     close(fd);
@@ -545,13 +547,29 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
     return 0;
 }
 
+/* `path` made absolute against the working directory (malloc'd; NULL and errno on failure),
+ * with its symbolic links left as they are: the shim then reads @include files from the
+ * directory `faultline check PATH` reads them from, the directory of the path as given. */
+static char *absolute(const char *path)
+{
+    char cwd[PATH_MAX], *out;
+
+    if (path[0] == '/')
+        return strdup(path);
+    if (!getcwd(cwd, sizeof cwd))
+        return NULL;
+    if (asprintf(&out, "%s/%s", cwd, path) < 0)
+        return NULL;
+    return out;
+}
+
 /* Export the shim's environment; -1 after printing why it cannot be. */
 static int set_environment(const struct run_opts *o, const char *inline_text, const char *lib)
 {
     char *config = NULL;
     int rc = 0;
 
-    if (o->config && !(config = realpath(o->config, NULL))) {
+    if (o->config && !(config = absolute(o->config))) {
         fl_cli_say("%s: %s", o->config, strerror(errno));
         return -1;
     }

@@ -2,6 +2,7 @@
  * message. It runs in the host's constructor: it prints nothing, never exits, frees what it
  * allocated on every path, and leaves errno as it found it. */
 #include "config.h"
+#include "safefile.h"
 #include "text.h"
 
 #include <arpa/inet.h>
@@ -32,6 +33,7 @@ static __thread bool hash_oom;
 #define FL_ERRNO_MAX   4095   /* errno values scanned with strerrorname_np */
 #define FL_NEAR_MAX    2      /* largest edit distance worth a "did you mean" */
 #define FL_CORRUPT_MAX 64     /* most bits 'corrupt' flips in one call */
+#define FL_INCLUDE_MAX 10     /* how deep @include may nest (libconfig's own limit) */
 
 /* ---- error names ----------------------------------------------------------------------------- */
 
@@ -211,6 +213,14 @@ static const char *near_hint(const struct near *n, char *buf, size_t size)
 
 struct name_entry;
 
+/* From line `line` of the text libconfig reads on, the text is file `file`'s from its line
+ * `file_line`: @include is expanded before libconfig sees the text (see expand_includes). */
+struct segment {
+    int line;
+    const char *file;
+    int file_line;
+};
+
 struct loader {
     struct fl_config cfg;     /* what has been read so far */
     int *name_lines;          /* per rule: line of its name (of its brace when unnamed) */
@@ -220,22 +230,32 @@ struct loader {
     struct fl_diag *diag;
     const char *src;          /* the name of the text being read, for messages */
     const char *incdir;       /* directory @include is relative to, or NULL */
+    bool no_include;          /* @include is refused (the text of `set`) */
+    struct segment *segs;     /* where each line of the expanded text comes from */
+    size_t nsegs, segcap;
+    char **incnames;          /* the included files' names (the segments point into them) */
+    size_t nincnames;
+    int out_lines;            /* lines begun in the expanded text so far, while expanding */
     const char *rule;         /* the rule being read, for messages; NULL outside rules */
 };
 
-/* The name a message gives to a file libconfig reports: NULL is the text being read; an
- * included file is shown with the directory it was found in. */
-static void show_file(const struct loader *ld, const char *lcfile, char *buf, size_t size)
+/* The file and line that line `line` of the expanded text came from. */
+static const char *locate(const struct loader *ld, int line, int *file_line)
 {
-    size_t dl = ld->incdir ? strlen(ld->incdir) : 0;
+    size_t lo = 0, hi = ld->nsegs;
 
-    if (!lcfile)
-        snprintf(buf, size, "%s", ld->src);
-    else if (!ld->incdir || lcfile[0] == '/' ||
-             (strncmp(lcfile, ld->incdir, dl) == 0 && lcfile[dl] == '/'))
-        snprintf(buf, size, "%s", lcfile);
-    else
-        snprintf(buf, size, "%s/%s", ld->incdir, lcfile);
+    *file_line = line;
+    if (!ld->nsegs || line <= 0)
+        return ld->src;
+    while (hi - lo > 1) {   /* the last segment starting at or before `line` */
+        size_t mid = (lo + hi) / 2;
+        if (ld->segs[mid].line <= line)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *file_line = ld->segs[lo].file_line + (line - ld->segs[lo].line);
+    return ld->segs[lo].file;
 }
 
 /* Copy `in` to `out` (of `size` bytes) with control characters written as libconfig escapes
@@ -282,12 +302,12 @@ static int failv(struct loader *ld, const char *file, int line, const char *fmt,
 __attribute__((format(printf, 3, 4)))
 static int fail(struct loader *ld, const config_setting_t *at, const char *fmt, ...)
 {
-    char file[PATH_MAX];
+    int line;
+    const char *file = locate(ld, (int)config_setting_source_line(at), &line);
     va_list ap;
 
-    show_file(ld, config_setting_source_file(at), file, sizeof file);
     va_start(ap, fmt);
-    failv(ld, file, (int)config_setting_source_line(at), fmt, ap);
+    failv(ld, file, line, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -304,6 +324,20 @@ static int fail_line(struct loader *ld, const char *file, int line, const char *
     return -1;
 }
 
+/* fail_line for line `line` of the expanded text. */
+__attribute__((format(printf, 3, 4)))
+static int fail_at(struct loader *ld, int line, const char *fmt, ...)
+{
+    int file_line;
+    const char *file = locate(ld, line, &file_line);
+    va_list ap;
+
+    va_start(ap, fmt);
+    failv(ld, file, file_line, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
 static int out_of_memory(struct loader *ld)
 {
     return fail_line(ld, ld->src, 0, "out of memory");
@@ -313,15 +347,12 @@ static int out_of_memory(struct loader *ld)
 static int syntax_error(struct loader *ld, const config_t *lc, int unclosed)
 {
     const char *what = config_error_text(lc);
-    char file[PATH_MAX];
 
-    if (unclosed && !config_error_file(lc) && config_error_line(lc) >= unclosed && what &&
+    if (unclosed && config_error_line(lc) >= unclosed && what &&
         strcmp(what, "syntax error") == 0)   /* libconfig names the end of the text: too far */
-        return fail_line(ld, ld->src, unclosed, "syntax error: a string opened on this line "
-                         "is never closed (a '\"' is missing)");
-    show_file(ld, config_error_file(lc), file, sizeof file);
-    return fail_line(ld, file, config_error_line(lc), "%s",
-                     config_error_text(lc) ? config_error_text(lc) : "syntax error");
+        return fail_at(ld, unclosed, "syntax error: a string opened on this line "
+                       "is never closed (a '\"' is missing)");
+    return fail_at(ld, config_error_line(lc), "%s", what ? what : "syntax error");
 }
 
 /* ---- key tables ------------------------------------------------------------------------------ */
@@ -576,7 +607,7 @@ static int name_rule(struct loader *ld, size_t r, const config_setting_t *group)
     snprintf(dflt, sizeof dflt, "rule%zu", r + 1);
     if (!(ld->cfg.rules[r].name = strdup(v ? v : dflt)))
         return out_of_memory(ld);
-    ld->name_lines[r] = (int)config_setting_source_line(s ? s : group);
+    locate(ld, (int)config_setting_source_line(s ? s : group), &ld->name_lines[r]);
     ld->rule = ld->cfg.rules[r].name;
     return check_duplicate(ld, r, s ? s : group);
 }
@@ -1299,7 +1330,7 @@ static int grow_rules(struct loader *ld)
 /* Append a rule with its defaults; NULL when out of memory. */
 static struct fl_rule_spec *new_rule(struct loader *ld, const config_setting_t *group)
 {
-    char file[PATH_MAX];
+    const char *file;
     struct fl_rule_spec *spec;
 
     if (ld->cfg.nrules == ld->cap && grow_rules(ld) < 0)
@@ -1307,8 +1338,7 @@ static struct fl_rule_spec *new_rule(struct loader *ld, const config_setting_t *
     spec = &ld->cfg.rules[ld->cfg.nrules++];
     *spec = (struct fl_rule_spec){.enabled = true, .probability = 1.0, .fd_kind = FL_FD_ANY,
                                   .max_size = UINT64_MAX, .every = 1};
-    show_file(ld, config_setting_source_file(group), file, sizeof file);
-    spec->line = (int)config_setting_source_line(group);
+    file = locate(ld, (int)config_setting_source_line(group), &spec->line);
     return (spec->file = strdup(file)) ? spec : NULL;
 }
 
@@ -1510,7 +1540,7 @@ static int promote_integers(struct loader *ld, const char *text, char **out, int
             long long v = hex ? 0 : strtoll(start, NULL, 10);
             if (errno == ERANGE || (hex && u > LLONG_MAX)) {
                 free(t.p);
-                return fail_line(ld, ld->src, line, "integer %.*s does not fit in 64 bits "
+                return fail_at(ld, line, "integer %.*s does not fit in 64 bits "
                                  "(%lld to %lld)", (int)(p - start), start, LLONG_MIN, LLONG_MAX);
             }
             if (!wide && (hex ? u > INT_MAX : v > INT_MAX || v < INT_MIN)) {
@@ -1534,19 +1564,216 @@ static int promote_integers(struct loader *ld, const char *text, char **out, int
     return 0;
 }
 
+/* ---- @include -------------------------------------------------------------------------------- */
+
+/* @include is expanded here, before libconfig sees the text, so that libconfig's scanner never
+ * opens a file itself: it would block on a FIFO, read /dev/zero until memory runs out, and call
+ * exit(2) on a directory (libconfig 1.5 has no hook to open included files for it). Each file
+ * is read with fl_read_file, as the config file is: a regular file of at most FL_CONFIG_MAX
+ * bytes. The directive is found as libconfig's scanner finds it: at the start of a line after
+ * blanks, outside strings and comments, `@include "FILE"` with \" for a quote in FILE; the rest
+ * of its line is read after the file's text. A relative FILE is relative to the directory of
+ * the config file (for FAULTLINE_RULES, the working directory), at any depth of nesting, as
+ * libconfig's include directory is. Messages name the file and line each text came from. */
+
+/* The expanded text so far, and the line it is at. */
+static void put(struct loader *ld, struct fl_text *out, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ld->out_lines += s[i] == '\n';
+    fl_text_add(out, s, n);
+}
+
+/* From the expanded text's current line on, the text is `file`'s from its line `file_line`. */
+static int add_segment(struct loader *ld, const char *file, int file_line)
+{
+    struct segment *more;
+
+    if (ld->nsegs && ld->segs[ld->nsegs - 1].line == ld->out_lines)
+        ld->nsegs--;   /* nothing came from the previous one */
+    if (ld->nsegs == ld->segcap) {
+        size_t cap = ld->segcap ? ld->segcap * 2 : 8;
+        if (!(more = realloc(ld->segs, cap * sizeof *more)))
+            return out_of_memory(ld);
+        ld->segs = more, ld->segcap = cap;
+    }
+    ld->segs[ld->nsegs++] = (struct segment){ld->out_lines, file, file_line};
+    return 0;
+}
+
+static void forget_segments(struct loader *ld)
+{
+    for (size_t i = 0; i < ld->nincnames; i++)
+        free(ld->incnames[i]);
+    free(ld->incnames);
+    free(ld->segs);
+    ld->incnames = NULL, ld->segs = NULL;
+    ld->nincnames = ld->nsegs = ld->segcap = 0;
+}
+
+/* A text with a NUL byte is no config: the message names `name` and the NUL's line. */
+static int refuse_nul(struct loader *ld, const char *name, const char *text, size_t len)
+{
+    const char *nul = memchr(text, '\0', len);
+    int line = 1;
+
+    if (!nul)
+        return 0;
+    for (const char *c = text; c < nul; c++)
+        line += *c == '\n';
+    return fail_line(ld, name, line, "the config has a NUL byte: it is not a text file");
+}
+
+/* When `p` (at the start of a line) is an @include line, its file name (malloc'd, \" read as
+ * a quote) in *path and where the line goes on in *rest; 0 when it is none, -1 with the
+ * message written when it is one but malformed. */
+static int include_line(struct loader *ld, const char *name, int line, const char *p,
+                        char **path, const char **rest)
+{
+    struct fl_text t = {0};
+
+    *path = NULL;
+    p += strspn(p, " \t");
+    if (strncmp(p, "@include", 8) != 0)
+        return 0;
+    p += 8;
+    if (!strchr(" \t", *p) || !*p || p[strspn(p, " \t")] != '"')
+        return fail_line(ld, name, line, "@include must be followed by a file name in double "
+                         "quotes: @include \"rules.conf\"");
+    p += strspn(p, " \t") + 1;
+    fl_text_adds(&t, "");
+    for (; *p && *p != '"' && *p != '\n'; p++) {
+        if (p[0] == '\\' && p[1] == '"')
+            p++;
+        fl_text_add(&t, p, 1);
+    }
+    if (*p != '"') {
+        free(t.p);
+        return fail_line(ld, name, line, "@include: the file name is never closed (a '\"' "
+                         "is missing)");
+    }
+    if (t.failed) {
+        free(t.p);
+        return out_of_memory(ld);
+    }
+    *path = t.p;
+    *rest = p + 1;
+    return 1;
+}
+
+static int expand(struct loader *ld, const char *text, const char *name, int depth,
+                  struct fl_text *out);
+
+/* Put the text of the file an @include on line `line` of `name` gives as `path`. */
+static int include_file(struct loader *ld, const char *name, int line, const char *path,
+                        int depth, struct fl_text *out)
+{
+    char why[256], *inc, *text, **more;
+    size_t len;
+    int rc;
+
+    if (ld->no_include)
+        return fail_line(ld, name, line, "@include is not allowed here");
+    if (depth >= FL_INCLUDE_MAX)
+        return fail_line(ld, name, line, "@include nested more than %d deep (does a file "
+                         "include itself?)", FL_INCLUDE_MAX);
+    if (path[0] != '/' && ld->incdir) {
+        size_t n = strlen(ld->incdir) + strlen(path) + 2;
+        if ((inc = malloc(n)))
+            snprintf(inc, n, "%s/%s", ld->incdir, path);
+    } else {
+        inc = strdup(path);
+    }
+    if (!inc || !(more = realloc(ld->incnames, (ld->nincnames + 1) * sizeof *more))) {
+        free(inc);
+        return out_of_memory(ld);
+    }
+    ld->incnames = more;
+    ld->incnames[ld->nincnames++] = inc;
+    if (fl_read_file(inc, FL_CONFIG_MAX, &text, &len, why, sizeof why) < 0)
+        return fail_line(ld, name, line, "cannot read include file '%s': %s", path, why);
+    if (refuse_nul(ld, inc, text, len) < 0) {
+        free(text);
+        return -1;
+    }
+    rc = expand(ld, text, inc, depth + 1, out);
+    free(text);
+    if (rc == 0 && out->len && out->p[out->len - 1] != '\n')
+        put(ld, out, "\n", 1);   /* the including line goes on on a line of its own */
+    return rc < 0 ? -1 : add_segment(ld, name, line);
+}
+
+/* Put `text`, the text of `name`, in *out with each @include line replaced by its file's text. */
+static int expand(struct loader *ld, const char *text, const char *name, int depth,
+                  struct fl_text *out)
+{
+    const char *p = text, *done = text, *rest = NULL;
+    bool line_start = true;
+    int line = 1, rc;
+    char *path;
+
+    if (add_segment(ld, name, 1) < 0)
+        return -1;
+    while (*p) {
+        if (line_start && (rc = include_line(ld, name, line, p, &path, &rest)) != 0) {
+            if (rc < 0)
+                return -1;
+            put(ld, out, done, (size_t)(p - done));
+            rc = include_file(ld, name, line, path, depth, out);
+            free(path);
+            if (rc < 0)
+                return -1;
+            if (out->len > FL_CONFIG_MAX)
+                return fail_line(ld, ld->src, 0, "with the files it includes, the config is "
+                                 "larger than %u bytes, the most it may hold", FL_CONFIG_MAX);
+            p = done = rest;
+        }
+        line_start = false;
+        if (*p == '"') {                                   /* a string, escapes and all */
+            for (p++; *p && *p != '"'; p++) {
+                if (*p == '\\' && p[1])
+                    p++;
+                line += *p == '\n';
+            }
+            p += *p == '"';
+        } else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+            p += strcspn(p, "\n");
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *end = strstr(p + 2, "*/");
+            for (const char *e = end ? end + 2 : p + strlen(p); p < e; p++)
+                line += *p == '\n';
+        } else if (*p) {
+            line_start = *p == '\n';
+            line += line_start;
+            p++;
+        }
+    }
+    put(ld, out, done, (size_t)(p - done));
+    return out->failed ? out_of_memory(ld) : 0;
+}
+
 /* Parse `text` with libconfig, then read the settings; `file`: it is a config file's text. */
 static int read_source(struct loader *ld, const char *text, bool file)
 {
     config_t lc;
-    char *wide;
+    struct fl_text all = {0};
+    char *wide = NULL;
     int rc, unclosed;
 
-    if (promote_integers(ld, text, &wide, &unclosed) < 0)
+    ld->out_lines = 1;
+    if (expand(ld, text, ld->src, 0, &all) < 0) {
+        forget_segments(ld);
+        free(all.p);
         return -1;
+    }
+    text = all.p ? all.p : "";
+    if (promote_integers(ld, text, &wide, &unclosed) < 0) {
+        forget_segments(ld);
+        free(all.p);
+        return -1;
+    }
     config_init(&lc);
     config_set_auto_convert(&lc, 0);
-    if (ld->incdir)
-        config_set_include_dir(&lc, ld->incdir);
     if (!config_read_string(&lc, wide ? wide : text))
         rc = syntax_error(ld, &lc, unclosed);
     else if (file && config_setting_length(config_root_setting(&lc)) == 0)
@@ -1557,77 +1784,30 @@ static int read_source(struct loader *ld, const char *text, bool file)
     else
         rc = read_root(ld, &lc);
     config_destroy(&lc);
+    forget_segments(ld);
     free(wide);
+    free(all.p);
     return rc;
 }
 
-/* The whole of the config file `path`, NUL-terminated (malloc); NULL, with the message written,
- * when it cannot be read or is not text. Read whole because libconfig scans a string in one
- * pass, where from a FILE its scanner starts a token again at every 8 KiB refill: a 10 MB line
- * took a minute. */
-static char *slurp_config(struct loader *ld, const char *path)
-{
-    struct stat st;
-    char *buf = NULL, *more, *nul;
-    size_t len = 0, cap = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
-
-    if (fd < 0) {
-        fail_line(ld, path, 0, "cannot read config: %s", strerror(errno));
-        return NULL;
-    }
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
-        err = EISDIR;
-    while (!err) {
-        if (len + 1 >= cap) {
-            size_t want = cap ? cap * 2 : st.st_size > 0 ? (size_t)st.st_size + 2 : 4096;
-            if (!(more = realloc(buf, want))) {
-                err = ENOMEM;
-                break;
-            }
-            buf = more, cap = want;
-        }
-        ssize_t n = read(fd, buf + len, cap - len - 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            err = errno;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    close(fd);
-    if (err) {
-        free(buf);
-        if (err == ENOMEM)
-            out_of_memory(ld);
-        else
-            fail_line(ld, path, 0, "cannot read config: %s",
-                      err == EISDIR ? "is a directory" : strerror(err));
-        return NULL;
-    }
-    buf[len] = '\0';
-    if ((nul = memchr(buf, '\0', len))) {
-        int line = 1;
-        for (const char *c = buf; c < nul; c++)
-            line += *c == '\n';
-        fail_line(ld, path, line, "the config has a NUL byte: it is not a text file");
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
+/* Read the config file `path` whole (libconfig scans a string in one pass, where from a FILE
+ * its scanner starts a token again at every 8 KiB refill: a 10 MB line took a minute), checked
+ * as every file the reader opens is (fl_read_file), and then its settings. */
 static int read_file(struct loader *ld, const char *path)
 {
-    char dir[PATH_MAX];
+    char dir[PATH_MAX], why[256];
     const char *slash = strrchr(path, '/');
     char *text;
+    size_t len;
     int rc;
 
     ld->src = path;
-    if (!(text = slurp_config(ld, path)))
+    if (fl_read_file(path, FL_CONFIG_MAX, &text, &len, why, sizeof why) < 0)
+        return fail_line(ld, path, 0, "cannot read config: %s", why);
+    if (refuse_nul(ld, path, text, len) < 0) {
+        free(text);
         return -1;
+    }
     if (slash) {   /* @include is relative to the config file's directory */
         snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
         ld->incdir = dir;
@@ -1741,7 +1921,7 @@ int fl_config_set_key(const char *rule_text_in, const char *key, const char *val
         snprintf(diag->text, sizeof diag->text, "set: out of memory");
         goto done;
     }
-    struct loader ld = {.cfg = {.children = true}, .diag = diag};
+    struct loader ld = {.cfg = {.children = true}, .diag = diag, .no_include = true};
     ld.src = "set";
     if (read_source(&ld, t.p, false) == 0 && ld.cfg.nrules == 1) {
         cfg = ld.cfg;

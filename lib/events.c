@@ -3,26 +3,71 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "events.h"
 #include "real.h"
+#include "safefile.h"
 
-static int err_fd = 2;            /* the kept copy of stderr */
+/* Where the shim's own words go. err_fd is 2 until something needs a copy of stderr (the
+ * summary, log = "stderr", the control socket: fl_events_hold_stderr), then that copy, high
+ * and close-on-exec; -1 when fd 2 was not open at start: the shim then has no stderr, and
+ * says nothing rather than write into a file the program opens as fd 2 later. While it is 2,
+ * the shim writes there only while fd 2 is still the file it was at start (err_dev, err_ino). */
+static int err_fd = 2;
+static bool err_noted;            /* fl_events_keep_stderr ran: err_dev and err_ino are set */
+static dev_t err_dev;
+static ino_t err_ino;
 static int log_fd = -1;           /* the event log, or -1 */
+static bool log_regular;          /* the log is a regular file (not stderr, not a device) */
 static char log_spec[PATH_MAX];   /* the log as configured, %p unexpanded */
 static char log_path[PATH_MAX];   /* the log as opened */
 static int log_failed;            /* a write failed and was reported */
 
+/* write(2) that never raises SIGXFSZ on the host. With RLIMIT_FSIZE finite, a write at or past
+ * the limit would send the thread SIGXFSZ, whose default action kills the program (a bare
+ * program that writes less than the shim's log never meets it). So SIGXFSZ is blocked in this
+ * thread around the write, and a SIGXFSZ the write raised (pending now, not before) is taken
+ * with a zero-timeout sigtimedwait before the mask is restored: the write just fails with
+ * EFBIG. The kernel sends it to the writing thread (send_sig), so this thread's mask holds it. */
+static ssize_t shim_write(int fd, const void *buf, size_t n)
+{
+    struct rlimit rl;
+    sigset_t xfsz, old, pending;
+    ssize_t w;
+    int err;
+
+    if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return fl_real_write(fd, buf, n);
+    sigemptyset(&xfsz);
+    sigaddset(&xfsz, SIGXFSZ);
+    if (pthread_sigmask(SIG_BLOCK, &xfsz, &old) != 0)
+        return fl_real_write(fd, buf, n);
+    bool was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGXFSZ);
+    w = fl_real_write(fd, buf, n);
+    err = errno;
+    if (!was_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGXFSZ)) {
+        struct timespec zero = {0, 0};
+        sigtimedwait(&xfsz, NULL, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = err;
+    return w;
+}
+
 static void write_all(int fd, const char *s, size_t n)
 {
     while (n > 0) {
-        ssize_t w = fl_real_write(fd, s, n);
+        ssize_t w = shim_write(fd, s, n);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
@@ -30,6 +75,19 @@ static void write_all(int fd, const char *s, size_t n)
         s += w;
         n -= (size_t)w;
     }
+}
+
+/* The fd the shim's words go to now, or -1 when there is none (see err_fd). */
+static int say_fd(void)
+{
+    struct stat st;
+    int fd = __atomic_load_n(&err_fd, __ATOMIC_RELAXED);
+
+    if (fd != 2 || !__atomic_load_n(&err_noted, __ATOMIC_RELAXED))
+        return fd;   /* before start, fd 2 is the program's stderr as it was given */
+    if (syscall(SYS_fstat, 2, &st) != 0 || st.st_dev != err_dev || st.st_ino != err_ino)
+        return -1;   /* the program closed stderr, or put another file there */
+    return 2;
 }
 
 void fl_say(const char *msg)
@@ -44,8 +102,9 @@ void fl_say(const char *msg)
     memcpy(line + n, msg, m);
     n += m;
     line[n++] = '\n';
-    int saved = errno;
-    write_all(err_fd, line, n);
+    int saved = errno, fd = say_fd();
+    if (fd >= 0)
+        write_all(fd, line, n);
     errno = saved;
 }
 
@@ -64,6 +123,21 @@ static int dup_high(int fd)
 
 void fl_events_keep_stderr(void)
 {
+    struct stat st;
+
+    if (syscall(SYS_fstat, 2, &st) != 0) {
+        err_fd = -1;   /* no stderr at start: the shim has none */
+        return;
+    }
+    err_dev = st.st_dev;
+    err_ino = st.st_ino;
+    __atomic_store_n(&err_noted, true, __ATOMIC_RELAXED);
+}
+
+void fl_events_hold_stderr(void)
+{
+    if (err_fd != 2)
+        return;   /* held already, or there is no stderr */
     int fd = dup_high(2);
     if (fd >= 0)
         err_fd = fd;
@@ -180,8 +254,11 @@ static bool expand_path(const char *spec, char *out, size_t cap)
 /* Open the log as log_spec says; on failure, say why in why[cap] and return -1. */
 static int open_log(char *why, size_t cap)
 {
+    char reason[256];
+
+    log_regular = false;
     if (strcmp(log_spec, "stderr") == 0) {
-        log_fd = err_fd;
+        log_fd = err_fd;   /* -1 with no stderr at start: no log, and nothing said */
         snprintf(log_path, sizeof log_path, "stderr");
         return 0;
     }
@@ -189,14 +266,15 @@ static int open_log(char *why, size_t cap)
         snprintf(why, cap, "%.200s...: event log path too long", log_spec);
         return -1;
     }
-    int fd = fl_real_open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+    int fd = fl_open_log(log_path, &log_regular, reason, sizeof reason);
     if (fd >= 0) {
         log_fd = dup_high(fd);
+        if (log_fd < 0)
+            snprintf(reason, sizeof reason, "%s", strerror(errno));
         fl_real_close(fd);
     }
     if (fd < 0 || log_fd < 0) {
-        snprintf(why, cap, "%s: cannot open event log: %s", log_path,
-                 fd < 0 ? fl_log_open_error(log_path, errno) : strerror(errno));
+        snprintf(why, cap, "%s: cannot open event log: %s", log_path, reason);
         return -1;
     }
     return 0;
@@ -212,21 +290,89 @@ int fl_events_open(const char *spec, char *why, size_t cap)
     return open_log(why, cap);
 }
 
+/* Say once, for this process and the children it forks afterwards, that the log lost lines. */
+static void log_trouble(const char *what)
+{
+    char msg[PATH_MAX + 200];
+
+    if (__atomic_exchange_n(&log_failed, 1, __ATOMIC_RELAXED))
+        return;
+    snprintf(msg, sizeof msg, "cannot write event log %s: %s (further failures not reported)",
+             log_path, what);
+    fl_say(msg);
+}
+
+/* Whether `n` more bytes would take the log past RLIMIT_FSIZE: such a line is left out whole
+ * (a write past the limit would be cut, or fail with SIGXFSZ). */
+static bool past_size_limit(size_t n)
+{
+    struct rlimit rl;
+    struct stat st;
+    char what[160];
+
+    if (!log_regular || getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        syscall(SYS_fstat, log_fd, &st) != 0 || (rlim_t)st.st_size + n <= rl.rlim_cur)
+        return false;
+    snprintf(what, sizeof what, "it reached the file size limit (RLIMIT_FSIZE, %llu bytes): "
+             "lines past it are left out", (unsigned long long)rl.rlim_cur);
+    log_trouble(what);
+    return true;
+}
+
+/* A write of `line` to the log stopped after `w` of its bytes (the filesystem filled up, or
+ * RLIMIT_FSIZE): take the fragment off again, so that every line in the log is whole and valid
+ * or absent, never half a line with the next one glued to it. Reserving the space first cannot
+ * work with O_APPEND (the offset is known only once written, and fallocate does not count
+ * against RLIMIT_FSIZE); truncating back is exact when the file still ends with the fragment,
+ * which is checked by reading the file's tail: the bytes before it must end a line and the
+ * fragment must be there, byte for byte (it holds this process's pid, tid and a nanosecond
+ * time, so it is nobody else's). A line another writer appended between that check and the
+ * truncation goes too, whole: the log is cut at the end of a line either way. When the tail
+ * is not the fragment (another writer appended after it already, or the log is write-only),
+ * the fragment cannot be taken off without cutting their line; it stays, and the report said
+ * once tells a short write happened. Returns whether the fragment is gone. */
+static bool take_back(const char *line, size_t w)
+{
+    struct stat st;
+    char tail[w + 1];
+    off_t start;
+
+    if (!log_regular || syscall(SYS_fstat, log_fd, &st) != 0 || (size_t)st.st_size < w)
+        return false;
+    start = st.st_size - (off_t)w;
+    size_t want = w + (start > 0), got = 0;
+    while (got < want) {
+        ssize_t r = syscall(SYS_pread64, log_fd, tail + got, want - got,
+                            start - (start > 0) + (off_t)got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        got += (size_t)r;
+    }
+    if ((start > 0 && tail[0] != '\n') || memcmp(tail + (start > 0), line, w) != 0)
+        return false;
+    return syscall(SYS_ftruncate, log_fd, start) == 0;
+}
+
 static void emit(const char *line, size_t n)
 {
-    if (log_fd < 0 || n == 0)
+    if (log_fd < 0 || n == 0 || past_size_limit(n))
         return;
     ssize_t w;
     do
-        w = fl_real_write(log_fd, line, n);
+        w = shim_write(log_fd, line, n);
     while (w < 0 && errno == EINTR);
-    if ((size_t)w == n || __atomic_exchange_n(&log_failed, 1, __ATOMIC_RELAXED))
+    if ((size_t)w == n)
         return;
-    char msg[PATH_MAX + 100];
-    const char *why = w < 0 ? strerrorname_np(errno) : "short write";
-    snprintf(msg, sizeof msg, "cannot write event log %s: %s (further failures not reported)",
-             log_path, why ? why : "?");
-    fl_say(msg);
+    if (w < 0) {
+        const char *why = strerrorname_np(errno);
+        log_trouble(why ? why : "?");
+    } else if (w > 0 && take_back(line, (size_t)w)) {
+        log_trouble("short write (the filesystem is full?): the cut line was taken off");
+    } else {
+        log_trouble("short write (the filesystem is full?)");
+    }
 }
 
 static void stamp(struct fl_jbuf *b, const char *event)
@@ -354,8 +500,11 @@ void fl_events_summary(void)
                      "faultline: summary for pid %d (seed %llu)\n  %-24s %-8s %10s %10s  %s\n",
                      (int)getpid(), rs ? (unsigned long long)rs->seed : 0ULL, "rule", "state",
                      "matched", "injected", "by action");
-    write_all(err_fd, head, (size_t)n);
-    fl_rules_each(summary_row, &err_fd);
+    int fd = say_fd();
+    if (fd < 0)
+        return;   /* no stderr: no summary */
+    write_all(fd, head, (size_t)n);
+    fl_rules_each(summary_row, &fd);
 }
 
 void fl_events_control(const char *command, bool failed)

@@ -40,16 +40,21 @@ const char *fl_fmt_peer(const struct sockaddr *sa, char *buf, size_t cap);
 /* Format an unsigned number into buf (at least 21 bytes); returns its length. */
 size_t fl_fmt_u64(char *buf, uint64_t v);
 
-/* Why opening the event log at `path` failed with errno `err`, in words: strerror, except for
- * a symbolic link refused by O_NOFOLLOW, which it names. */
-const char *fl_log_open_error(const char *path, int err);
-
-/* Keep a private copy of stderr for diagnostics and the summary (close-on-exec, above the fds a
- * program usually touches). Call once at start. */
+/* Note what stderr (fd 2) is at start, for diagnostics. Call once at start, before anything
+ * is said. When fd 2 is not open then, the shim has no stderr: it says nothing, prints no
+ * summary and logs nothing to "stderr", rather than write into whatever file the program
+ * opens as fd 2 later. No fd is taken: fl_events_hold_stderr does that when needed. */
 void fl_events_keep_stderr(void);
 
-/* Open the event log: "stderr" means the kept copy of stderr; %p in a path becomes the pid.
- * O_APPEND | O_CLOEXEC | O_NOFOLLOW. Returns 0, or -1 with the reason in why[cap]
+/* Take a private copy of stderr (close-on-exec, above the fds a program usually touches), for
+ * what must reach stderr even after the program closed or replaced fd 2: the summary, log =
+ * "stderr", the control socket's messages. Call before fl_events_open when one is configured;
+ * does nothing when there is no stderr or the copy is held already. */
+void fl_events_hold_stderr(void);
+
+/* Open the event log: "stderr" means the copy of stderr (no log when there is no stderr); %p
+ * in a path becomes the pid. A path is opened with fl_open_log (no link followed, no FIFO, no
+ * other user's file; see safefile.h). Returns 0, or -1 with the reason in why[cap]
  * ("PATH: cannot open event log: ..."). */
 int fl_events_open(const char *spec, char *why, size_t cap);
 
@@ -59,13 +64,17 @@ void fl_events_start(uint64_t seed, const char *config, size_t nrules, const cha
 /* After fork in the child: reopen a per-pid log and write the child's first line. */
 void fl_events_atfork_child(uint64_t seed, const char *config, size_t nrules);
 
-/* Record one injected fault: `done` is what the call returned to the program. */
+/* Record one injected fault: `done` is what the call returned to the program. Every line is
+ * written whole or not at all: one that would pass RLIMIT_FSIZE is left out, the fragment of a
+ * short write is taken off, and no write of the shim's raises SIGXFSZ. A failure is said once
+ * on stderr. */
 void fl_events_fault(const struct fl_call_ctx *c, long done);
 
 /* Print the per-rule summary table on the kept copy of stderr. */
 void fl_events_summary(void);
 
-/* Print "faultline: " + msg + newline on the kept copy of stderr (stderr before it is kept). */
+/* Print "faultline: " + msg + newline on the copy of stderr, or on fd 2 while no copy is held
+ * and fd 2 is still the file it was at start; nothing when there is no stderr. */
 void fl_say(const char *msg);
 
 /* Whether fd is one the shim keeps for itself (the program may not close it). */

@@ -2,7 +2,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 
 #include "events.h"
@@ -206,12 +205,4 @@ const char *fl_fmt_peer(const struct sockaddr *sa, char *buf, size_t cap)
         ok = false;
     }
     return ok ? buf : NULL;
-}
-
-const char *fl_log_open_error(const char *path, int err)
-{
-    struct stat st;
-    if (err == ELOOP && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
-        return "it is a symbolic link (not followed)"; /* O_NOFOLLOW's ELOOP */
-    return strerror(err);
 }

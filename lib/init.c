@@ -178,6 +178,10 @@ static void load(void)
         free(cfg.log);
         cfg.log = strdup(log);
     }
+    /* A copy of stderr only for what needs one: any fd the shim holds is visible to the
+     * program (/proc/self/fd, a child's pass_fds check). */
+    if (cfg.summary || cfg.control || (cfg.log && strcmp(cfg.log, "stderr") == 0))
+        fl_events_hold_stderr();
     char why[PATH_MAX + 100];
     if (cfg.log && fl_events_open(cfg.log, why, sizeof why) != 0) {
         refuse(why);

@@ -457,7 +457,96 @@ END_TEST
 
 START_TEST(missing_include_reported)
 {
-    expect_conf_error("seed = 1;\n@include \"nope.conf\"\n", ":2: cannot open include file");
+    char want[256];
+
+    snprintf(want, sizeof want, ":2: cannot read include file 'nope.conf': No such file or "
+             "directory");
+    expect_conf_error("seed = 1;\n@include \"nope.conf\"\n", want);
+}
+END_TEST
+
+/* @include of what is no regular file is refused before anything reads it: libconfig's own
+ * scanner would block on a FIFO, read /dev/zero forever and exit(2) on a directory. */
+START_TEST(include_of_fifo_refused)
+{
+    char fifo[96], want[300];
+
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    snprintf(want, sizeof want, ":2: cannot read include file 'fifo': is a FIFO, not a regular "
+             "file");
+    expect_conf_error("seed = 1;\n@include \"fifo\"\n", want);
+    unlink(fifo);
+}
+END_TEST
+
+START_TEST(include_of_directory_refused)
+{
+    expect_conf_error("seed = 1;\n\n@include \"/\"\n",
+                      ":3: cannot read include file '/': is a directory");
+}
+END_TEST
+
+START_TEST(include_of_dev_zero_refused)
+{
+    expect_conf_error("@include \"/dev/zero\"\n", ":1: cannot read include file '/dev/zero': "
+                      "is a character device, not a regular file");
+}
+END_TEST
+
+START_TEST(config_fifo_refused)
+{
+    char fifo[160], want[512];
+
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    snprintf(want, sizeof want, "%s: cannot read config: is a FIFO, not a regular file", fifo);
+    expect_error(fifo, NULL, want);
+    unlink(fifo);
+}
+END_TEST
+
+START_TEST(include_cycle_refused)
+{
+    expect_conf_error("seed = 1;\n@include \"rules.conf\"\n",
+                      ":2: @include nested more than 10 deep (does a file include itself?)");
+}
+END_TEST
+
+/* An @include inside a string or a comment is text, as libconfig's scanner reads it. */
+START_TEST(include_in_string_or_comment_is_text)
+{
+    struct fl_config cfg;
+
+    write_file(conf, "log = \"a\n@include \\\"/dev/zero\\\"\";\n/*\n@include \"/dev/zero\"\n*/\n"
+                     "# @include \"/dev/zero\"\nrules = ();\n");
+    load_ok(&cfg, conf, NULL);
+    ck_assert_str_eq(cfg.log, "a\n@include \"/dev/zero\"");
+    fl_config_free(&cfg);
+}
+END_TEST
+
+/* The line after an @include is counted in the including file, and the rest of the @include
+ * line is read after the included text. */
+START_TEST(line_after_include_is_the_including_files)
+{
+    write_file(inc, "seed = 1;\nsummary = true;");   /* no final newline */
+    expect_conf_error("@include \"inc.conf\" control = true;\n\nsed = 2;\n",
+                      ":3: unknown key 'sed' (did you mean 'seed'?)");
+}
+END_TEST
+
+START_TEST(include_in_set_refused)
+{
+    struct fl_config cfg;
+    struct fl_rule_spec out;
+    struct fl_diag diag;
+
+    load_ok(&cfg, NULL, "rules = ( { name = \"w\"; calls = [\"write\"]; error = \"EIO\"; } );");
+    ck_assert_int_eq(fl_config_set_key(cfg.rules[0].text, "times", "3;\n@include \"/dev/zero\"",
+                                       &out, &diag), -1);
+    ck_assert_str_eq(diag.text, "set:2: @include is not allowed here");
+    fl_config_free(&cfg);
 }
 END_TEST
 
@@ -1834,6 +1923,14 @@ static Suite *config_suite(void)
     tcase_add_test(msg, syntax_error_in_included_file_names_it);
     tcase_add_test(msg, error_in_included_file_names_it);
     tcase_add_test(msg, missing_include_reported);
+    tcase_add_test(msg, include_of_fifo_refused);
+    tcase_add_test(msg, include_of_directory_refused);
+    tcase_add_test(msg, include_of_dev_zero_refused);
+    tcase_add_test(msg, config_fifo_refused);
+    tcase_add_test(msg, include_cycle_refused);
+    tcase_add_test(msg, include_in_string_or_comment_is_text);
+    tcase_add_test(msg, line_after_include_is_the_including_files);
+    tcase_add_test(msg, include_in_set_refused);
     tcase_add_test(msg, unknown_key_suggests_nearest);
     tcase_add_test(msg, unknown_rule_key_suggests_nearest);
     tcase_add_test(msg, unknown_key_far_from_every_key_gets_no_suggestion);
