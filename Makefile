@@ -20,6 +20,9 @@ BASE      := -std=gnu11 -D_GNU_SOURCE -DFL_VERSION='"$(VERSION)"' -Ilib -Iinclud
 # -fno-builtin: gcc would turn the shim's own malloc+memset into calloc (PRELOAD.md).
 SHIM_CFLAGS := $(BASE) -fPIC -fvisibility=hidden -fno-builtin -ftls-model=initial-exec $(CFLAGS)
 LIBS_SHIM := $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig) -ldl -lpthread
+# The command reads JSON with json-c; the shim never links it.
+CFLAGS_CLI := $(shell pkg-config --cflags json-c 2>/dev/null)
+LIBS_CLI  := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 # make check SANITIZE=address,undefined: the shim, unit tests and test programs built with the
@@ -44,7 +47,8 @@ endif
 # Debian packages: what the build and the demo need (make demo installs these), and what the
 # tests add: valgrind, the servers and tools the reach tests run, systemd-analyze (make deps
 # and make check install both).
-DEB_PKGS  := build-essential pkg-config libconfig-dev uthash-dev check python3 curl sqlite3
+DEB_PKGS  := build-essential pkg-config libconfig-dev uthash-dev libjson-c-dev check python3 curl \
+             sqlite3
 TEST_PKGS := mandoc valgrind redis-server redis-tools nginx-light postgresql git strace systemd \
              procps
 
@@ -75,11 +79,11 @@ CLI_OBJ   := $(CLI_SRC:cli/%.c=$(B)/cli/%.o)
 $(B)/cli/%.o: cli/%.c
 	$(call say,CC,$<)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE) -Icli -DFL_LIBDIR='"$(LIBDIR)"' $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(BASE) -Icli -DFL_LIBDIR='"$(LIBDIR)"' $(CFLAGS_CLI) $(CFLAGS) -c $< -o $@
 
 $(B)/faultline: $(CLI_OBJ) $(CORE_OBJ)
 	$(call say,LD,$@)
-	$(Q)$(CC) -o $@ $(CLI_OBJ) $(CORE_OBJ) $(LIBS_SHIM) $(LDFLAGS)
+	$(Q)$(CC) -o $@ $(CLI_OBJ) $(CORE_OBJ) $(LIBS_SHIM) $(LIBS_CLI) $(LDFLAGS)
 
 # ---- tests -------------------------------------------------------------------------------
 UNIT_SRC  := $(wildcard tests/unit/check_*.c)
