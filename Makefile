@@ -68,10 +68,17 @@ $(B)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(SHIM_CFLAGS) -c $< -o $@
 
-$(B)/libfaultline.so: $(SHIM_OBJ)
+# The version script: the interposed names (a row each in lib/calls.def) and faultline_* are
+# exported, nothing else (tests/integration/t_exports.sh checks).
+$(B)/libfaultline.map: lib/exports.map.in lib/calls.def
+	$(call say,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -E -P -x c -Ilib $< -o $@
+
+$(B)/libfaultline.so: $(SHIM_OBJ) $(B)/libfaultline.map
 	$(call say,LD,$@)
 	$(Q)$(CC) -shared -Wl,-z,defs -Wl,-z,now -Wl,-z,relro \
-		-o $@ $(SHIM_OBJ) $(LIBS_SHIM) $(LDFLAGS)
+		-Wl,--version-script=$(B)/libfaultline.map -o $@ $(SHIM_OBJ) $(LIBS_SHIM) $(LDFLAGS)
 
 # ---- the command ---------------------------------------------------------------------------
 CLI_OBJ   := $(CLI_SRC:cli/%.c=$(B)/cli/%.o)
