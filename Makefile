@@ -49,7 +49,7 @@ endif
 # and make check install both).
 DEB_PKGS  := build-essential pkg-config libconfig-dev uthash-dev libjson-c-dev check python3 curl \
              sqlite3
-TEST_PKGS := mandoc valgrind redis-server redis-tools nginx-light postgresql git strace systemd \
+TEST_PKGS := mandoc man-db groff-base valgrind redis-server redis-tools nginx-light postgresql git strace systemd \
              procps
 
 # ---- the shim ----------------------------------------------------------------------------
@@ -115,10 +115,15 @@ unit: $(UNIT_BIN)
 integration: $(B)/libfaultline.so $(HELPER_BIN)
 	@tests/integration/run.sh $(B)
 
-# The man pages: mandoc's linter must have nothing to say.
+# The man pages: mandoc's linter must have nothing to say, and man (groff, as a reader's
+# terminal shows them) must render each at 80 columns without a warning.
 man-lint:
 	$(call say,LINT,man/)
 	$(Q)mandoc -Tlint -W warning man/*.[0-9]
+	$(Q)fail=0; for p in man/*.[0-9]; do \
+	  w=$$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l $$p 2>&1 >/dev/null) || w="$$w (man failed)"; \
+	  if [ -n "$$w" ]; then printf '%s: rendered at 80 columns:\n%s\n' $$p "$$w"; fail=1; fi; \
+	done; exit $$fail
 
 # Each example config must load: /bin/true under the shim, strict, exits 0.
 check-examples: $(B)/libfaultline.so
