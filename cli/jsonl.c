@@ -19,10 +19,10 @@ int fl_json_parse(const char *text, size_t len, struct json_object **out)
         return -1;
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     v = json_tokener_parse_ex(tok, text, (int)len);
-    if ((err = json_tokener_get_error(tok)) == json_tokener_success &&
-        json_tokener_get_parse_end(tok) != len)
+    err = json_tokener_get_error(tok);
+    if (err == json_tokener_success && json_tokener_get_parse_end(tok) != len) {
         err = json_tokener_error_parse_unexpected;  /* a NUL byte ended it early */
-    else if (err == json_tokener_continue) {
+    } else if (err == json_tokener_continue) {
         v = json_tokener_parse_ex(tok, "", 1);      /* all read; the end finishes a bare number */
         err = json_tokener_get_error(tok);
     }

@@ -10,9 +10,9 @@
 
 #include <json-c/json.h>
 
-/* Parse the len bytes at text as exactly one JSON value (whitespace around it allowed): RFC 8259
- * grammar (json-c's strict mode, which also takes NaN and Infinity as numbers), valid UTF-8,
- * nesting at most 64 deep. A key given twice keeps its last value, as in Python's json module.
+/* Parse the len bytes at text as exactly one JSON value (whitespace around it allowed): json-c's
+ * strict mode, which is RFC 8259's grammar but also takes NaN, Infinity, "1." and control
+ * characters inside strings; valid UTF-8; nesting at most 64 deep. A key given twice keeps its last value, as in Python's json module.
  * Returns 0 and the value in *out, owned by the caller (release with json_object_put; JSON's
  * null is NULL), or -1 when the text is not JSON, is longer than INT_MAX bytes, or memory ran
  * out. */
