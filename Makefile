@@ -23,6 +23,9 @@ BASE      := -std=gnu11 -D_GNU_SOURCE -DFL_VERSION='"$(VERSION)"' -Ilib -Iinclud
 SHIM_CFLAGS := $(BASE) -fPIC -fvisibility=hidden -fno-builtin -fexceptions -ftls-model=initial-exec \
                $(CFLAGS)
 LIBS_SHIM := $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig) -ldl -lpthread
+# The command reads JSON with json-c; the shim never links it.
+CFLAGS_CLI := $(shell pkg-config --cflags json-c 2>/dev/null)
+LIBS_CLI  := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 # make check SANITIZE=address,undefined: the shim, unit tests and test programs built with the
@@ -47,8 +50,9 @@ endif
 # Debian packages: what the build and the demo need (make demo installs these), and what the
 # tests add: valgrind, the servers and tools the reach tests run, systemd-analyze (make deps
 # and make check install both).
-DEB_PKGS  := build-essential pkg-config libconfig-dev uthash-dev check python3 curl sqlite3
-TEST_PKGS := mandoc valgrind redis-server redis-tools nginx-light postgresql git strace systemd \
+DEB_PKGS  := build-essential pkg-config libconfig-dev uthash-dev libjson-c-dev check python3 curl \
+             sqlite3
+TEST_PKGS := mandoc man-db groff-base valgrind redis-server redis-tools nginx-light postgresql git strace systemd \
              procps
 
 # ---- the shim ----------------------------------------------------------------------------
@@ -67,10 +71,17 @@ $(B)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(SHIM_CFLAGS) -c $< -o $@
 
-$(B)/libfaultline.so: $(SHIM_OBJ)
+# The version script: the interposed names (a row each in lib/calls.def) and faultline_* are
+# exported, nothing else (tests/integration/t_exports.sh checks).
+$(B)/libfaultline.map: lib/exports.map.in lib/calls.def
+	$(call say,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -E -P -x c -Ilib $< -o $@
+
+$(B)/libfaultline.so: $(SHIM_OBJ) $(B)/libfaultline.map
 	$(call say,LD,$@)
 	$(Q)$(CC) -shared -Wl,-z,defs -Wl,-z,now -Wl,-z,relro \
-		-o $@ $(SHIM_OBJ) $(LIBS_SHIM) $(LDFLAGS)
+		-Wl,--version-script=$(B)/libfaultline.map -o $@ $(SHIM_OBJ) $(LIBS_SHIM) $(LDFLAGS)
 
 # ---- the command ---------------------------------------------------------------------------
 CLI_OBJ   := $(CLI_SRC:cli/%.c=$(B)/cli/%.o)
@@ -78,11 +89,11 @@ CLI_OBJ   := $(CLI_SRC:cli/%.c=$(B)/cli/%.o)
 $(B)/cli/%.o: cli/%.c
 	$(call say,CC,$<)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE) -Icli -DFL_LIBDIR='"$(LIBDIR)"' $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(BASE) -Icli -DFL_LIBDIR='"$(LIBDIR)"' $(CFLAGS_CLI) $(CFLAGS) -c $< -o $@
 
 $(B)/faultline: $(CLI_OBJ) $(CORE_OBJ)
 	$(call say,LD,$@)
-	$(Q)$(CC) -o $@ $(CLI_OBJ) $(CORE_OBJ) $(LIBS_SHIM) $(LDFLAGS)
+	$(Q)$(CC) -o $@ $(CLI_OBJ) $(CORE_OBJ) $(LIBS_SHIM) $(LIBS_CLI) $(LDFLAGS)
 
 # ---- tests -------------------------------------------------------------------------------
 UNIT_SRC  := $(wildcard tests/unit/check_*.c)
@@ -107,10 +118,15 @@ unit: $(UNIT_BIN)
 integration: $(B)/libfaultline.so $(HELPER_BIN)
 	@tests/integration/run.sh $(B)
 
-# The man pages: mandoc's linter must have nothing to say.
+# The man pages: mandoc's linter must have nothing to say, and man (groff, as a reader's
+# terminal shows them) must render each at 80 columns without a warning.
 man-lint:
 	$(call say,LINT,man/)
 	$(Q)mandoc -Tlint -W warning man/*.[0-9]
+	$(Q)fail=0; for p in man/*.[0-9]; do \
+	  w=$$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l $$p 2>&1 >/dev/null) || w="$$w (man failed)"; \
+	  if [ -n "$$w" ]; then printf '%s: rendered at 80 columns:\n%s\n' $$p "$$w"; fail=1; fi; \
+	done; exit $$fail
 
 # Each example config must load: /bin/true under the shim, strict, exits 0.
 check-examples: $(B)/libfaultline.so

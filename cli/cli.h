@@ -1,5 +1,5 @@
 /* The faultline command: one file per verb (run.c, check.c, ctl.c, ps.c, report.c), the
- * dispatcher and the helpers they share (main.c), and a JSON reader (jsonl.c). */
+ * dispatcher and the helpers they share (main.c), and JSON reading over json-c (jsonl.c). */
 #ifndef FL_CLI_H
 #define FL_CLI_H
 

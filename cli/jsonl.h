@@ -1,5 +1,5 @@
-/* A small, strict JSON reader for the event log's lines and the control socket's replies, and a
- * JSON string writer. No external library. */
+/* Reading JSON for the command (the event log's lines, the control socket's replies) through
+ * json-c, and a JSON string writer. The shim never links this: it writes its lines by hand. */
 #ifndef FL_CLI_JSONL_H
 #define FL_CLI_JSONL_H
 
@@ -8,40 +8,39 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum fl_json_type { FL_JSON_NULL, FL_JSON_BOOL, FL_JSON_NUMBER, FL_JSON_STRING, FL_JSON_ARRAY,
-                    FL_JSON_OBJECT };
+#include <json-c/json.h>
 
-/* A parsed value. Strings are decoded UTF-8 without NULs; a number keeps its text. */
-struct fl_json {
-    enum fl_json_type type;
-    bool boolean;               /* FL_JSON_BOOL */
-    char *text;                 /* FL_JSON_STRING: the string; FL_JSON_NUMBER: as written */
-    size_t n;                   /* FL_JSON_ARRAY, FL_JSON_OBJECT: how many members */
-    struct fl_json *items;      /* their values */
-    char **keys;                /* FL_JSON_OBJECT: their keys, all distinct */
-};
+/* Parse the len bytes at text as exactly one JSON value (whitespace around it allowed): json-c's
+ * strict mode, which is RFC 8259's grammar but also takes NaN, Infinity, "1." and control
+ * characters inside strings; valid UTF-8; nesting at most 64 deep. A key given twice keeps its last value, as in Python's json module.
+ * Returns 0 and the value in *out, owned by the caller (release with json_object_put; JSON's
+ * null is NULL), or -1 when the text is not JSON, is longer than INT_MAX bytes, or memory ran
+ * out. */
+int fl_json_parse(const char *text, size_t len, struct json_object **out);
 
-/* Parse the len bytes at text as exactly one JSON value (whitespace around it allowed). Strict:
- * RFC 8259 grammar, valid UTF-8, no duplicate keys, nesting at most 64 deep, and no \u0000.
- * Returns 0 and fills *out (release with fl_json_free), or -1 and leaves *out empty. */
-int fl_json_parse(const char *text, size_t len, struct fl_json *out);
+/* The member `key` of object v, or NULL (also when v is not an object). Borrowed from v. */
+struct json_object *fl_json_get(const struct json_object *v, const char *key);
 
-/* Release what fl_json_parse allocated. Safe on an empty value. */
-void fl_json_free(struct fl_json *v);
+/* The string member `key` of v, or NULL when absent, not a string, or holding a NUL. Borrowed
+ * from v. */
+const char *fl_json_str(const struct json_object *v, const char *key);
 
-/* The member `key` of object v, or NULL (also when v is not an object). */
-const struct fl_json *fl_json_get(const struct fl_json *v, const char *key);
+/* The boolean member `key` of v in *out: false when absent or not a boolean. */
+bool fl_json_bool(const struct json_object *v, const char *key, bool *out);
 
-/* The string member `key` of v, or NULL when absent or not a string. */
-const char *fl_json_str(const struct fl_json *v, const char *key);
+/* The member `key` of v as a whole number in *out: false when absent, not a number or not
+ * whole. An integer beyond int64_t's range is clamped to it (json-c reads it so). */
+bool fl_json_int(const struct json_object *v, const char *key, int64_t *out);
 
-/* The member `key` of v as a whole number in *out: false when absent, not a number, not whole,
- * or out of int64_t's range. */
-bool fl_json_int(const struct fl_json *v, const char *key, int64_t *out);
+/* The member `key` of v, a non-negative integer, as decimal text (such as a 64-bit seed,
+ * exactly), or NULL. Borrowed from v until v is changed or released. */
+const char *fl_json_uint_text(const struct json_object *v, const char *key);
 
-/* The member `key` of v, a number of seconds such as 1795562357.478932365, in nanoseconds
- * (exactly, for up to nine decimals): false when absent or not a number in range. */
-bool fl_json_time_ns(const struct fl_json *v, const char *key, int64_t *out);
+/* The member `key` of v, a number of seconds such as 1795562357.478932365 or -1.5 or 2e-9, in
+ * nanoseconds: exact to nine decimals, further decimals truncated toward zero. False when
+ * absent, not a finite number, or beyond what int64_t holds in nanoseconds (about 292 years
+ * either side of 1970). */
+bool fl_json_time_ns(const struct json_object *v, const char *key, int64_t *out);
 
 /* Write s as a JSON string, quotes included. */
 void fl_json_put_string(FILE *f, const char *s);

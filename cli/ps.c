@@ -93,31 +93,31 @@ static void remove_stale(pid_t pid)
  * "rules":[{"name":"x","state":"armed","injected":N,...},...]}. */
 static int fill_row(struct row *r, const char *line)
 {
-    struct fl_json v;
-    const struct fl_json *rules, *paused;
-    size_t armed = 0;
+    struct json_object *v, *rules;
+    size_t armed = 0, nrules;
     int64_t injected = 0, n;
+    bool paused = false;
 
     if (!line || fl_json_parse(line, strcspn(line, "\n"), &v) < 0)
         return -1;
-    rules = fl_json_get(&v, "rules");
-    paused = fl_json_get(&v, "paused");
-    if (!fl_json_str(&v, "program") || !rules || rules->type != FL_JSON_ARRAY) {
-        fl_json_free(&v);
+    rules = fl_json_get(v, "rules");
+    if (!fl_json_str(v, "program") || !json_object_is_type(rules, json_type_array)) {
+        json_object_put(v);
         return -1;
     }
-    for (size_t i = 0; i < rules->n; i++) {
-        const char *state = fl_json_str(&rules->items[i], "state");
+    nrules = json_object_array_length(rules);
+    for (size_t i = 0; i < nrules; i++) {
+        const struct json_object *rule = json_object_array_get_idx(rules, i);
+        const char *state = fl_json_str(rule, "state");
         armed += state && strcmp(state, "armed") == 0;
-        injected += fl_json_int(&rules->items[i], "injected", &n) ? n : 0;
+        injected += fl_json_int(rule, "injected", &n) ? n : 0;
     }
-    char *program = fl_cli_escape(fl_json_str(&v, "program"), strlen(fl_json_str(&v, "program")));
+    fl_json_bool(v, "paused", &paused);
+    char *program = fl_cli_escape(fl_json_str(v, "program"), strlen(fl_json_str(v, "program")));
     snprintf(r->program, sizeof r->program, "%s", program ? program : "?");
     free(program);
-    snprintf(r->armed, sizeof r->armed, "%zu/%zu%s", armed, rules->n,
-             paused && paused->type == FL_JSON_BOOL && paused->boolean ? " (paused)" : "");
-    snprintf(r->injected, sizeof r->injected, "%" PRId64, injected);
-    fl_json_free(&v);
+    snprintf(r->armed, sizeof r->armed, "%zu/%zu%s", armed, nrules, paused ? " (paused)" : "");    snprintf(r->injected, sizeof r->injected, "%" PRId64, injected);
+    json_object_put(v);
     return 0;
 }
 

@@ -4,9 +4,17 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A hash table that cannot grow leaves the new element out and says so here (uthash would
+ * exit otherwise): the report then ends in "out of memory", status 1, as any allocation does. */
+static bool hash_oom;
+#define HASH_NONFATAL_OOM 1
+#define uthash_nonfatal_oom(elt) (hash_oom = true)
+#include <uthash.h>
 
 #include "cli.h"
 #include "jsonl.h"
@@ -23,35 +31,38 @@ const struct fl_cli_verb fl_cli_report = {
     .options =
         "  --json         one JSON object with the same counts\n"
         "  -h, --help     this help\n"
-        "A log of - is the standard input. Lines that are not events are counted and skipped.\n",
+        "A log of - is the standard input. Lines that are not events are counted and skipped;\n"
+        "a key given twice in a line counts with its last value.\n",
     .main = report_main,
 };
 
 /* ---- what the logs hold --------------------------------------------------------------------- */
 
+/* Every lookup is a hash table (uthash), and every list grows by doubling: reading is linear in
+ * the logs' size whatever they hold (a line with many keys, many processes, many rules). Times
+ * are int64_t nanoseconds; differences between them are taken in 128 bits. */
+
 struct count {
     char *name;
     uint64_t n;
-};
-
-struct counts {
-    struct count *v;
-    size_t n, cap;
+    UT_hash_handle hh;
 };
 
 struct rule {
     char *name;
     uint64_t faults, dry_run;
-    struct counts calls, actions, errnos;
+    struct count *calls, *actions, *errnos;     /* hash tables by name */
     int64_t first, last;            /* ns since the epoch */
     int64_t *times;                 /* of every fault, for the timeline */
     size_t ntimes, cap;
+    UT_hash_handle hh;              /* in report.rules, in order of first fault */
 };
 
 struct proc {
     int64_t pid, parent;            /* parent: -1 when not a forked child */
     char *program, *seed;           /* NULL: no start line seen; seed as written */
     uint64_t faults;
+    UT_hash_handle hh;              /* in report.procs, in order of first event */
 };
 
 struct control {
@@ -64,13 +75,10 @@ struct report {
     size_t logs, lines, events, not_json, not_event;
     bool any_time;
     int64_t first, last;
-    struct rule *rules;
-    size_t nrules, rules_cap;
-    struct proc *procs;
-    size_t nprocs, procs_cap;
+    struct rule *rules;             /* hash table by name */
+    struct proc *procs;             /* hash table by pid */
     struct control *ctl;
     size_t nctl, ctl_cap;
-    size_t last_rule, last_proc;    /* where the previous lookups found theirs */
     bool oom;
 };
 
@@ -88,23 +96,24 @@ static bool room(void **v, size_t n, size_t *cap, size_t size)
     return true;
 }
 
-static bool count_add(struct counts *c, const char *name)
+static bool count_add(struct count **c, const char *name)
 {
-    for (size_t i = 0; i < c->n; i++)
-        if (strcmp(c->v[i].name, name) == 0)
-            return ++c->v[i].n, true;
-    if (!room((void **)&c->v, c->n, &c->cap, sizeof *c->v))
+    struct count *e;
+
+    HASH_FIND_STR(*c, name, e);
+    if (e)
+        return ++e->n, true;
+    if (!(e = calloc(1, sizeof *e)) || !(e->name = strdup(name))) {
+        free(e);
         return false;
-    if (!(c->v[c->n].name = strdup(name)))
-        return false;
-    c->v[c->n++].n = 1;
-    return true;
+    }
+    e->n = 1;
+    HASH_ADD_KEYPTR(hh, *c, e->name, strlen(e->name), e);
+    return !hash_oom;
 }
 
-static int by_count(const void *a, const void *b)
+static int by_count(const struct count *x, const struct count *y)
 {
-    const struct count *x = a, *y = b;
-
     if (x->n != y->n)
         return x->n < y->n ? 1 : -1;
     return strcmp(x->name, y->name);
@@ -113,42 +122,47 @@ static int by_count(const void *a, const void *b)
 /* The rule named `name`, added when new; NULL when out of memory. */
 static struct rule *find_rule(struct report *r, const char *name)
 {
-    size_t *last = &r->last_rule;
+    struct rule *rule;
 
-    if (*last < r->nrules && strcmp(r->rules[*last].name, name) == 0)
-        return &r->rules[*last];
-    for (*last = 0; *last < r->nrules; ++*last)
-        if (strcmp(r->rules[*last].name, name) == 0)
-            return &r->rules[*last];
-    if (!room((void **)&r->rules, r->nrules, &r->rules_cap, sizeof *r->rules))
+    HASH_FIND_STR(r->rules, name, rule);
+    if (rule)
+        return rule;
+    if (!(rule = calloc(1, sizeof *rule)) || !(rule->name = strdup(name))) {
+        free(rule);
         return NULL;
-    r->rules[r->nrules] = (struct rule){.name = strdup(name)};
-    return r->rules[r->nrules].name ? &r->rules[r->nrules++] : NULL;
+    }
+    HASH_ADD_KEYPTR(hh, r->rules, rule->name, strlen(rule->name), rule);
+    return hash_oom ? NULL : rule;
 }
 
 /* The process `pid`, added when new; NULL when out of memory. */
 static struct proc *find_proc(struct report *r, int64_t pid)
 {
-    size_t *last = &r->last_proc;
+    struct proc *p;
 
-    if (*last < r->nprocs && r->procs[*last].pid == pid)
-        return &r->procs[*last];
-    for (*last = 0; *last < r->nprocs; ++*last)
-        if (r->procs[*last].pid == pid)
-            return &r->procs[*last];
-    if (!room((void **)&r->procs, r->nprocs, &r->procs_cap, sizeof *r->procs))
+    HASH_FIND(hh, r->procs, &pid, sizeof pid, p);
+    if (p)
+        return p;
+    if (!(p = calloc(1, sizeof *p)))
         return NULL;
-    r->procs[r->nprocs] = (struct proc){.pid = pid, .parent = -1};
-    return &r->procs[r->nprocs++];
+    p->pid = pid, p->parent = -1;
+    HASH_ADD(hh, r->procs, pid, sizeof p->pid, p);
+    return hash_oom ? NULL : p;
+}
+
+/* t - first, in nanoseconds: never overflows (both are int64_t). */
+static __int128 ns_since(int64_t first, int64_t t)
+{
+    return (__int128)t - first;
 }
 
 /* ---- reading -------------------------------------------------------------------------------- */
 
 /* A start line: the process began, or executed another program (then the latest one counts). */
-static int on_start(const struct fl_json *e, struct proc *p)
+static int on_start(const struct json_object *e, struct proc *p)
 {
-    const struct fl_json *seed = fl_json_get(e, "seed"), *parent = fl_json_get(e, "parent");
-    const char *program = fl_json_str(e, "program");
+    const char *seed = fl_json_uint_text(e, "seed"), *program = fl_json_str(e, "program");
+    const char *parent = fl_json_str(e, "parent");
     int64_t ppid;
 
     if (program) {
@@ -156,23 +170,23 @@ static int on_start(const struct fl_json *e, struct proc *p)
         if (!(p->program = strdup(program)))
             return -1;
     }
-    if (seed && seed->type == FL_JSON_NUMBER) {
+    if (seed) {
         free(p->seed);
-        if (!(p->seed = strdup(seed->text)))
+        if (!(p->seed = strdup(seed)))
             return -1;
     }
-    if (parent && parent->type == FL_JSON_STRING && fl_cli_parse_pid(parent->text) > 0)
-        p->parent = fl_cli_parse_pid(parent->text);
+    if (parent && fl_cli_parse_pid(parent) > 0)
+        p->parent = fl_cli_parse_pid(parent);
     else if (fl_json_int(e, "parent", &ppid) && ppid > 0)
         p->parent = ppid;
     return 0;
 }
 
-static int on_fault(struct report *r, const struct fl_json *e, struct proc *p, int64_t t)
+static int on_fault(struct report *r, const struct json_object *e, struct proc *p, int64_t t)
 {
     const char *name = fl_json_str(e, "rule"), *call = fl_json_str(e, "call");
     const char *action = fl_json_str(e, "action"), *err = fl_json_str(e, "errno");
-    const struct fl_json *dry = fl_json_get(e, "dry_run");
+    bool dry = false;
     struct rule *rule;
 
     if (!name || !call || !action)
@@ -184,7 +198,7 @@ static int on_fault(struct report *r, const struct fl_json *e, struct proc *p, i
     if (!rule->faults || t > rule->last)
         rule->last = t;
     rule->faults++;
-    rule->dry_run += dry && dry->type == FL_JSON_BOOL && dry->boolean;
+    rule->dry_run += fl_json_bool(e, "dry_run", &dry) && dry;
     p->faults++;
     if (!count_add(&rule->calls, call) || !count_add(&rule->actions, action) ||
         (err && !count_add(&rule->errnos, err)))
@@ -195,22 +209,22 @@ static int on_fault(struct report *r, const struct fl_json *e, struct proc *p, i
     return 0;
 }
 
-static int on_control(struct report *r, const struct fl_json *e, int64_t pid, int64_t t)
+static int on_control(struct report *r, const struct json_object *e, int64_t pid, int64_t t)
 {
-    const struct fl_json *ok = fl_json_get(e, "ok");
     const char *command = fl_json_str(e, "command");
+    bool ok;
     struct control *c;
 
     if (!room((void **)&r->ctl, r->nctl, &r->ctl_cap, sizeof *r->ctl))
         return -1;
     c = &r->ctl[r->nctl++];
-    *c = (struct control){.t = t, .pid = pid, .ok = ok && ok->type == FL_JSON_BOOL ? ok->boolean
-                                                                                 : -1};
+    *c = (struct control){.t = t, .pid = pid, .ok = fl_json_bool(e, "ok", &ok) ? ok : -1};
     return command && !(c->command = strdup(command)) ? -1 : 0;
 }
 
-/* One event: 0 taken, 1 not an event, -1 out of memory. */
-static int on_event(struct report *r, const struct fl_json *e)
+/* One event: 0 taken, 1 not an event (also a time beyond int64_t nanoseconds), -1 out of
+ * memory. */
+static int on_event(struct report *r, const struct json_object *e)
 {
     const char *kind = fl_json_str(e, "event");
     int64_t t, pid;
@@ -240,7 +254,7 @@ static int on_event(struct report *r, const struct fl_json *e)
 
 static void read_line(struct report *r, const char *line, size_t len)
 {
-    struct fl_json v;
+    struct json_object *v;
     int rc;
 
     r->lines++;
@@ -248,12 +262,12 @@ static void read_line(struct report *r, const char *line, size_t len)
         r->not_json++;
         return;
     }
-    rc = v.type == FL_JSON_OBJECT ? on_event(r, &v) : 1;
+    rc = json_object_is_type(v, json_type_object) ? on_event(r, v) : 1;
     if (rc > 0)
         r->not_event++;
     else if (rc < 0)
         r->oom = true;
-    fl_json_free(&v);
+    json_object_put(v);
 }
 
 /* Read one log; -1 after saying why it cannot be read. */
@@ -286,16 +300,20 @@ static int read_log(struct report *r, const char *path)
 
 /* ---- the timeline --------------------------------------------------------------------------- */
 
+/* The column of time t: 0 to COLUMNS - 1 from the first event to the last. */
+static size_t column(const struct report *r, int64_t t)
+{
+    __int128 span = ns_since(r->first, r->last);
+    size_t col = span > 0 ? (size_t)(ns_since(r->first, t) * COLUMNS / span) : 0;
+
+    return col < COLUMNS ? col : COLUMNS - 1;
+}
+
 static void bin_times(const struct report *r, const struct rule *rule, uint64_t bins[COLUMNS])
 {
-    int64_t span = r->last - r->first;
-
     memset(bins, 0, COLUMNS * sizeof *bins);
-    for (size_t i = 0; i < rule->ntimes; i++) {
-        __int128 off = rule->times[i] - r->first;
-        size_t col = span > 0 ? (size_t)(off * COLUMNS / span) : 0;
-        bins[col < COLUMNS ? col : COLUMNS - 1]++;
-    }
+    for (size_t i = 0; i < rule->ntimes; i++)
+        bins[column(r, rule->times[i])]++;
 }
 
 /* ' ' none; then '.', ':', '*', '#' by quarters of the busiest column. */
@@ -322,7 +340,7 @@ static const char *fmt_span(double ns, char *buf, size_t cap)
 
 static const char *since(const struct report *r, int64_t t, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "+%.3fs", (double)(t - r->first) / 1e9);
+    snprintf(buf, cap, "+%.3fs", (double)ns_since(r->first, t) / 1e9);
     return buf;
 }
 
@@ -344,58 +362,53 @@ static void print_legend(uint64_t max)
     printf(" fault%s a column\n", max == 1 ? "" : "s");
 }
 
+/* Binned twice (once for the busiest column, once to print) rather than held for every rule. */
 static void print_timeline(const struct report *r)
 {
-    uint64_t (*bins)[COLUMNS] = calloc(r->nrules ? r->nrules : 1, sizeof *bins), max = 0;
+    uint64_t bins[COLUMNS], max = 0;
     char a[32], b[32], width[32];
     int w = 9;      /* "(control)" */
 
-    if (!bins)
-        return;
-    for (size_t i = 0; i < r->nrules; i++) {
-        int l = (int)strlen(r->rules[i].name);
+    for (const struct rule *rule = r->rules; rule; rule = rule->hh.next) {
+        int l = (int)strlen(rule->name);
         w = l > w ? (l > NAME_MAX_SHOWN ? NAME_MAX_SHOWN : l) : w;
-        bin_times(r, &r->rules[i], bins[i]);
+        bin_times(r, rule, bins);
         for (int c = 0; c < COLUMNS; c++)
-            max = bins[i][c] > max ? bins[i][c] : max;
+            max = bins[c] > max ? bins[c] : max;
     }
     printf("\ntimeline: %s to %s, %s a column\n", since(r, r->first, a, sizeof a),
            since(r, r->last, b, sizeof b),
-           fmt_span((double)(r->last - r->first) / COLUMNS, width, sizeof width));
-    for (size_t i = 0; i < r->nrules; i++) {
-        printf("  %-*.*s |", w, w, r->rules[i].name);
+           fmt_span((double)ns_since(r->first, r->last) / COLUMNS, width, sizeof width));
+    for (const struct rule *rule = r->rules; rule; rule = rule->hh.next) {
+        bin_times(r, rule, bins);
+        printf("  %-*.*s |", w, w, rule->name);
         for (int c = 0; c < COLUMNS; c++)
-            putchar(mark(bins[i][c], max));
-        printf("| %" PRIu64 "\n", r->rules[i].faults);
+            putchar(mark(bins[c], max));
+        printf("| %" PRIu64 "\n", rule->faults);
     }
     if (r->nctl) {
         char row[COLUMNS + 1];
-        int64_t span = r->last - r->first;
         memset(row, ' ', COLUMNS), row[COLUMNS] = '\0';
-        for (size_t i = 0; i < r->nctl; i++) {
-            __int128 off = r->ctl[i].t - r->first;
-            size_t col = span > 0 ? (size_t)(off * COLUMNS / span) : 0;
-            row[col < COLUMNS ? col : COLUMNS - 1] = '^';
-        }
+        for (size_t i = 0; i < r->nctl; i++)
+            row[column(r, r->ctl[i].t)] = '^';
         printf("  %-*s |%s| %zu\n", w, "(control)", row, r->nctl);
     }
     printf("  %-*s  %-*s%s\n", w, "", COLUMNS - 7, since(r, r->first, a, sizeof a),
            since(r, r->last, b, sizeof b));
     if (max)
         print_legend(max);
-    free(bins);
 }
 
 /* ---- text ----------------------------------------------------------------------------------- */
 
-static void print_counts(const char *label, struct counts *c)
+static void print_counts(const char *label, struct count **c)
 {
-    if (!c->n)
+    if (!*c)
         return;
-    qsort(c->v, c->n, sizeof *c->v, by_count);
+    HASH_SORT(*c, by_count);
     printf("    %-9s", label);
-    for (size_t i = 0; i < c->n; i++)
-        printf(" %s=%" PRIu64, c->v[i].name, c->v[i].n);
+    for (const struct count *e = *c; e; e = e->hh.next)
+        printf(" %s=%" PRIu64, e->name, e->n);
     putchar('\n');
 }
 
@@ -414,8 +427,7 @@ static void print_processes(const struct report *r)
     int wpid = 3, wparent = 6, wseed = 4, wfaults = 6;
     char parent[24];
 
-    for (size_t i = 0; i < r->nprocs; i++) {
-        const struct proc *p = &r->procs[i];
+    for (const struct proc *p = r->procs; p; p = p->hh.next) {
         wpid = max_int(wpid, snprintf(NULL, 0, "%" PRId64, p->pid));
         wparent = max_int(wparent, snprintf(NULL, 0, "%" PRId64, p->parent));
         wseed = max_int(wseed, p->seed ? (int)strlen(p->seed) : 1);
@@ -423,8 +435,7 @@ static void print_processes(const struct report *r)
     }
     printf("\nprocesses\n  %-*s  %-*s  %-*s  %*s  %s\n", wpid, "PID", wparent, "PARENT", wseed,
            "SEED", wfaults, "FAULTS", "PROGRAM");
-    for (size_t i = 0; i < r->nprocs; i++) {
-        const struct proc *p = &r->procs[i];
+    for (const struct proc *p = r->procs; p; p = p->hh.next) {
         snprintf(parent, sizeof parent, p->parent > 0 ? "%" PRId64 : "-", p->parent);
         printf("  %-*" PRId64 "  %-*s  %-*s  %*" PRIu64 "  %s\n", wpid, p->pid, wparent, parent,
                wseed, p->seed ? p->seed : "?", wfaults, p->faults,
@@ -436,11 +447,10 @@ static void print_rules(struct report *r)
 {
     char a[32], b[32];
 
-    if (!r->nrules)
+    if (!r->rules)
         return;
     printf("\nrules\n");
-    for (size_t i = 0; i < r->nrules; i++) {
-        struct rule *rule = &r->rules[i];
+    for (struct rule *rule = r->rules; rule; rule = rule->hh.next) {
         printf("  %s: %" PRIu64 " %s", rule->name, rule->faults,
                plural(rule->faults, "fault", "faults"));
         if (rule->dry_run)
@@ -466,15 +476,23 @@ static void print_control(const struct report *r)
                r->ctl[i].ok == 0 ? "  (failed)" : "");
 }
 
-static void print_text(struct report *r)
+static uint64_t total_faults(const struct report *r)
 {
     uint64_t faults = 0;
 
-    for (size_t i = 0; i < r->nrules; i++)
-        faults += r->rules[i].faults;
+    for (const struct rule *rule = r->rules; rule; rule = rule->hh.next)
+        faults += rule->faults;
+    return faults;
+}
+
+static void print_text(struct report *r)
+{
+    uint64_t faults = total_faults(r);
+    size_t nprocs = HASH_COUNT(r->procs);
+
     printf("%zu %s, %zu %s: %zu %s, %" PRIu64 " %s, %zu control %s\n", r->logs,
            plural(r->logs, "log", "logs"), r->events, plural(r->events, "event", "events"),
-           r->nprocs, plural(r->nprocs, "process", "processes"), faults,
+           nprocs, plural(nprocs, "process", "processes"), faults,
            plural(faults, "fault", "faults"), r->nctl, plural(r->nctl, "command", "commands"));
     if (r->not_json)
         printf("%zu %s skipped: not JSON\n", r->not_json,
@@ -492,25 +510,32 @@ static void print_text(struct report *r)
 
 /* ---- JSON ----------------------------------------------------------------------------------- */
 
-static void json_counts(const char *key, struct counts *c)
+static void json_counts(const char *key, struct count **c)
 {
-    if (c->n)
-        qsort(c->v, c->n, sizeof *c->v, by_count);
+    HASH_SORT(*c, by_count);
     printf(",\"%s\":{", key);
-    for (size_t i = 0; i < c->n; i++) {
-        printf("%s", i ? "," : "");
-        fl_json_put_string(stdout, c->v[i].name);
-        printf(":%" PRIu64, c->v[i].n);
+    for (const struct count *e = *c; e; e = e->hh.next) {
+        printf("%s", e != *c ? "," : "");
+        fl_json_put_string(stdout, e->name);
+        printf(":%" PRIu64, e->n);
     }
     putchar('}');
+}
+
+/* ns nanoseconds as exact seconds, signed: "-1.500000000". */
+static void json_seconds(__int128 ns)
+{
+    unsigned __int128 u = ns < 0 ? -(unsigned __int128)ns : (unsigned __int128)ns;
+
+    printf("%s%" PRIu64 ".%09" PRIu64, ns < 0 ? "-" : "", (uint64_t)(u / 1000000000),
+           (uint64_t)(u % 1000000000));
 }
 
 /* Seconds since the first event, exactly: "0.003000000". */
 static void json_since(const struct report *r, const char *key, int64_t t)
 {
-    int64_t d = t - r->first;
-
-    printf(",\"%s\":%" PRId64 ".%09" PRId64, key, d / 1000000000, d % 1000000000);
+    printf(",\"%s\":", key);
+    json_seconds(ns_since(r->first, t));
 }
 
 static void json_rule(const struct report *r, struct rule *rule)
@@ -527,8 +552,14 @@ static void json_rule(const struct report *r, struct rule *rule)
     json_counts("by_errno", &rule->errnos);
     bin_times(r, rule, bins);
     printf(",\"timeline\":[");
-    for (int c = 0; c < COLUMNS; c++)
-        printf("%s%" PRIu64, c ? "," : "", bins[c]);
+    for (int c = 0; c < COLUMNS; c++) {
+        if (c)
+            putchar(',');
+        if (bins[c])
+            printf("%" PRIu64, bins[c]);
+        else
+            putchar('0');   /* most columns: 100,000 rules print 6,000,000 of them */
+    }
     printf("]}");
 }
 
@@ -561,26 +592,22 @@ static void json_control(const struct report *r, const struct control *c)
 
 static void print_json(struct report *r)
 {
-    uint64_t faults = 0;
-
-    for (size_t i = 0; i < r->nrules; i++)
-        faults += r->rules[i].faults;
     printf("{\"logs\":%zu,\"lines\":%zu,\"events\":%zu,\"faults\":%" PRIu64
            ",\"skipped\":{\"not_json\":%zu,\"not_event\":%zu}",
-           r->logs, r->lines, r->events, faults, r->not_json, r->not_event);
+           r->logs, r->lines, r->events, total_faults(r), r->not_json, r->not_event);
     if (r->any_time) {
-        printf(",\"first_t\":%" PRId64 ".%09" PRId64, r->first / 1000000000,
-               r->first % 1000000000);
+        printf(",\"first_t\":");
+        json_seconds(r->first);
         json_since(r, "span", r->last);
     } else {
         printf(",\"first_t\":null,\"span\":null");
     }
     printf(",\"processes\":[");
-    for (size_t i = 0; i < r->nprocs; i++)
-        printf("%s", i ? "," : ""), json_process(&r->procs[i]);
+    for (const struct proc *p = r->procs; p; p = p->hh.next)
+        printf("%s", p != r->procs ? "," : ""), json_process(p);
     printf("],\"rules\":[");
-    for (size_t i = 0; i < r->nrules; i++)
-        printf("%s", i ? "," : ""), json_rule(r, &r->rules[i]);
+    for (struct rule *rule = r->rules; rule; rule = rule->hh.next)
+        printf("%s", rule != r->rules ? "," : ""), json_rule(r, rule);
     printf("],\"control\":[");
     for (size_t i = 0; i < r->nctl; i++)
         printf("%s", i ? "," : ""), json_control(r, &r->ctl[i]);
@@ -589,28 +616,39 @@ static void print_json(struct report *r)
 
 /* ---- the verb ------------------------------------------------------------------------------- */
 
-static void free_counts(struct counts *c)
+static void free_counts(struct count **c)
 {
-    for (size_t i = 0; i < c->n; i++)
-        free(c->v[i].name);
-    free(c->v);
+    struct count *e, *tmp;
+
+    HASH_ITER(hh, *c, e, tmp) {
+        HASH_DEL(*c, e);
+        free(e->name);
+        free(e);
+    }
 }
 
 static void free_report(struct report *r)
 {
-    for (size_t i = 0; i < r->nrules; i++) {
-        free(r->rules[i].name);
-        free(r->rules[i].times);
-        free_counts(&r->rules[i].calls);
-        free_counts(&r->rules[i].actions);
-        free_counts(&r->rules[i].errnos);
+    struct rule *rule, *rtmp;
+    struct proc *p, *ptmp;
+
+    HASH_ITER(hh, r->rules, rule, rtmp) {
+        HASH_DEL(r->rules, rule);
+        free_counts(&rule->calls);
+        free_counts(&rule->actions);
+        free_counts(&rule->errnos);
+        free(rule->name);
+        free(rule->times);
+        free(rule);
     }
-    for (size_t i = 0; i < r->nprocs; i++)
-        free(r->procs[i].program), free(r->procs[i].seed);
+    HASH_ITER(hh, r->procs, p, ptmp) {
+        HASH_DEL(r->procs, p);
+        free(p->program);
+        free(p->seed);
+        free(p);
+    }
     for (size_t i = 0; i < r->nctl; i++)
         free(r->ctl[i].command);
-    free(r->rules);
-    free(r->procs);
     free(r->ctl);
 }
 
