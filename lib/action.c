@@ -573,6 +573,12 @@ void fl_stream_flag(FILE *stream, int flag)
         stream->_flags |= flag;
 }
 
+void fl_stream_short_read(FILE *stream)
+{
+    if (stream && !(stream->_flags & (_IO_EOF_SEEN | _IO_ERR_SEEN)))
+        fl_stream_flag(stream, _IO_EOF_SEEN);
+}
+
 void fl_stream_short(FILE *stream)
 {
     fl_stream_flag(stream, _IO_ERR_SEEN);

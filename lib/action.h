@@ -136,6 +136,10 @@ void fl_stream_flag(FILE *stream, int flag);
 /* A stdio write that stopped short: the error flag set and errno EIO, as after a failed write. */
 void fl_stream_short(FILE *stream);
 
+/* A stdio read that came back short (partial): stdio's contract for it is end of file, so the
+ * stream's end-of-file flag is set, unless the real call already set a flag. errno untouched. */
+void fl_stream_short_read(FILE *stream);
+
 /* PARTIAL through stdio: how many of n items of `size` bytes go (at least 1). */
 size_t fl_stdio_items(const struct fl_call_ctx *c, size_t size, size_t n);
 

@@ -462,9 +462,12 @@
             fl_after(&c_, 0);                                                                  \
             return 0;                                                                          \
         }                                                                                      \
+        size_t asked_ = n;                                                                     \
         if (act_ == FL_ACT_PARTIAL)                                                            \
             n = fl_stdio_items(&c_, size, n);                                                  \
         size_t r_ = fl_real_##sym args;                                                        \
+        if (act_ == FL_ACT_PARTIAL && r_ < asked_)                                             \
+            fl_stream_short_read(stream);                                                      \
         if (act_ == FL_ACT_CORRUPT && r_ > 0)                                                  \
             fl_corrupt(&c_, buf, fl_mul_sat(r_, size));                                        \
         fl_after(&c_, (long)r_);                                                               \
@@ -497,9 +500,12 @@
             fl_after(&c_, 0);                                                                  \
             return NULL;                                                                       \
         }                                                                                      \
+        int asked_ = n;                                                                        \
         if (act_ == FL_ACT_PARTIAL && n > 2) /* at most n - 1 characters are read */           \
             n = (int)fl_partial_count(&c_, (size_t)n - 1) + 1;                                 \
         char *r_ = fl_real_##sym args;                                                         \
+        if (act_ == FL_ACT_PARTIAL && r_ && n < asked_ && !strchr(s, '\n'))                   \
+            fl_stream_short_read(stream);                                                      \
         if (act_ == FL_ACT_CORRUPT && r_)                                                      \
             fl_corrupt(&c_, s, strlen(s));                                                     \
         fl_after(&c_, r_ ? (long)strlen(s) : 0);                                               \
