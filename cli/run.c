@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -449,53 +450,86 @@ static char *resolve_command(const char *cmd)
     }
 }
 
-/* 1 when `file` is an ELF executable without a program interpreter (statically linked), 0
- * when it has one or is not ELF (a script), -1 when it cannot be read. */
-static int is_static(const char *file)
-{
-    unsigned char buf[4096];
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof buf, 0);
-    int rc = 0;
+/* What the command knows of an executable from its ELF headers. */
+struct elf_facts {
+    bool is_elf;
+    bool is_static;     /* no program interpreter: statically linked */
+    bool is_go;         /* built by Go (a .go.buildinfo section): file and network I/O
+                         * bypass the C library even when dynamically linked (cgo) */
+};
 
-    if (fd >= 0)
-        close(fd);
-    if (n < 0)
-        return -1;
-    if ((size_t)n < sizeof(Elf64_Ehdr) || memcmp(buf, ELFMAG, SELFMAG) != 0)
-        return 0;
-    if (buf[EI_CLASS] == ELFCLASS64) {
-        const Elf64_Ehdr *eh = (const Elf64_Ehdr *)buf;
-        if (eh->e_phentsize != sizeof(Elf64_Phdr) ||
-            eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > (uint64_t)n)
-            return 0;   /* headers out of the first page: do not guess */
-        rc = 1;
-        for (int i = 0; i < eh->e_phnum; i++)
-            if (((const Elf64_Phdr *)(buf + eh->e_phoff))[i].p_type == PT_INTERP)
-                rc = 0;
-    } else if (buf[EI_CLASS] == ELFCLASS32) {
-        const Elf32_Ehdr *eh = (const Elf32_Ehdr *)buf;
-        if (eh->e_phentsize != sizeof(Elf32_Phdr) ||
-            eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf32_Phdr) > (uint64_t)n)
-            return 0;
-        rc = 1;
-        for (int i = 0; i < eh->e_phnum; i++)
-            if (((const Elf32_Phdr *)(buf + eh->e_phoff))[i].p_type == PT_INTERP)
-                rc = 0;
+/* The ELF facts of a mapped file of `size` bytes, for one ELF class (Ehdr, Phdr, Shdr). */
+#define ELF_FACTS(Ehdr, Phdr, Shdr)                                                            \
+    do {                                                                                       \
+        const Ehdr *eh = (const Ehdr *)map;                                                    \
+        if (size < sizeof *eh)                                                                 \
+            break;                                                                             \
+        f->is_elf = true;                                                                      \
+        if (eh->e_phentsize == sizeof(Phdr) &&                                                 \
+            eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Phdr) <= size) {                      \
+            f->is_static = true;                                                               \
+            for (unsigned i = 0; i < eh->e_phnum; i++)                                         \
+                if (((const Phdr *)(map + eh->e_phoff))[i].p_type == PT_INTERP)                \
+                    f->is_static = false;                                                      \
+        }                                                                                      \
+        if (eh->e_shentsize != sizeof(Shdr) || eh->e_shstrndx >= eh->e_shnum ||                \
+            eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(Shdr) > size)                         \
+            break;                                                                             \
+        const Shdr *sh = (const Shdr *)(map + eh->e_shoff), *names = &sh[eh->e_shstrndx];      \
+        if (names->sh_offset + (uint64_t)names->sh_size > size)                                \
+            break;                                                                             \
+        for (unsigned i = 0; i < eh->e_shnum; i++) {                                           \
+            uint64_t at = sh[i].sh_name;                                                       \
+            static const char go[] = ".go.buildinfo";                                          \
+            if (at + sizeof go <= names->sh_size &&                                            \
+                memcmp(map + names->sh_offset + at, go, sizeof go) == 0)                       \
+                f->is_go = true;                                                               \
+        }                                                                                      \
+    } while (0)
+
+/* Read the ELF facts of `file`: false when it cannot be read; a script is not ELF. */
+static bool elf_facts(const char *file, struct elf_facts *f)
+{
+    struct stat st;
+    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    memset(f, 0, sizeof *f);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        return false;
     }
-    return rc;
+    size_t size = (size_t)st.st_size;
+    const unsigned char *map = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+    close(fd);
+    if (map == MAP_FAILED)
+        return false;
+    if (size >= EI_NIDENT && memcmp(map, ELFMAG, SELFMAG) == 0) {
+        if (map[EI_CLASS] == ELFCLASS64)
+            ELF_FACTS(Elf64_Ehdr, Elf64_Phdr, Elf64_Shdr);
+        else if (map[EI_CLASS] == ELFCLASS32)
+            ELF_FACTS(Elf32_Ehdr, Elf32_Phdr, Elf32_Shdr);
+    }
+    if (map)
+        munmap((void *)map, size);
+    return true;
 }
 
-/* Say when the shim cannot reach into the program: statically linked, or set-user-ID /
- * set-group-ID to someone else (the shim stays inert under AT_SECURE). Never refuses. */
+/* Say when the shim cannot reach into the program: statically linked, built by Go, or
+ * set-user-ID / set-group-ID to someone else (the shim stays inert under AT_SECURE). Never
+ * refuses. */
 static void warn_unreachable(const char *cmd)
 {
     char *file = resolve_command(cmd);
+    struct elf_facts elf;
     struct stat st;
 
     if (!file)
         return;     /* execvp will say it */
-    if (is_static(file) == 1)
+    if (elf_facts(file, &elf) && elf.is_go)
+        fl_cli_say("warning: %s is a Go program: its file and network I/O bypass the C library, "
+                   "so no faults can be injected into it (only its C code, through cgo, is "
+                   "reached)", cmd);
+    else if (elf.is_static)
         fl_cli_say("warning: %s is statically linked: no faults can be injected into it", cmd);
     if (stat(file, &st) == 0 && (st.st_mode & S_ISUID) && st.st_uid != getuid())
         fl_cli_say("warning: %s is set-user-ID: the shim stays inert in it", cmd);

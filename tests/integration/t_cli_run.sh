@@ -4,7 +4,7 @@
 # (or their own name), -s into the seed and -l into the log, keeps an inline config already in
 # FAULTLINE_RULES and a library already in LD_PRELOAD (the shim goes first), execs the program so
 # that its exit status (a signal's included) is faultline's, answers a missing program like a
-# shell (127), and warns about a statically linked program it cannot reach.
+# shell (127), and warns about a statically linked or Go program it cannot reach.
 . "$FL_ROOT/tests/integration/lib.sh"
 need cat sh
 need_prog stdio_writer
@@ -233,6 +233,21 @@ if command -v cc >/dev/null 2>&1 && [ -n "$(cc -print-file-name=libc.a 2>/dev/nu
         "faultline: warning: ./static is statically linked: no faults can be injected into it" "$ERR"
 else
     note "no static C library: the static-program warning is not tested"
+fi
+
+# A Go program is dynamically linked when it uses cgo, yet its I/O bypasses the C library: told
+# by its .go.buildinfo section (added here to a C program, which is all the command looks at).
+if command -v cc >/dev/null 2>&1 && command -v objcopy >/dev/null 2>&1 &&
+    printf 'int main(void) { return 5; }\n' > gomain.c && cc -o notgo gomain.c &&
+    printf 'Go buildinf:' > buildinfo && objcopy --add-section .go.buildinfo=buildinfo notgo gocgo; then
+    capture "$FL" run -e "$idle" ./notgo
+    expect_eq "a C program: no warning" "" "$ERR"
+    capture "$FL" run -e "$idle" ./gocgo
+    expect_status "Go program: still run" 5 "$RC"
+    expect_contains "Go program: warning" "$ERR" \
+        "faultline: warning: ./gocgo is a Go program: its file and network I/O bypass the C library"
+else
+    note "no cc or objcopy: the Go-program warning is not tested"
 fi
 
 # Set-user-ID to another user: the shim stays inert there (AT_SECURE); said, and run anyway.
