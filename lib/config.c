@@ -99,6 +99,7 @@ const char *fl_error_name(int error)
 
 static const struct { const char *unit; uint64_t ns; } units[] = {
     {"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}, {"m", 60000000000},
+    {"h", 3600000000000},
 };
 
 static bool is_digit(char c)
@@ -148,6 +149,45 @@ static int parse_duration(const char *text, uint64_t *ns)
 int fl_parse_duration(const char *text, uint64_t *ns)
 {
     return text && parse_duration(text, ns) == 0 ? 0 : -1;
+}
+
+/* ---- byte counts ----------------------------------------------------------------------------- */
+
+static const struct { const char *unit; uint64_t bytes; } size_units[] = {
+    {"B", 1},
+    {"kB", 1000}, {"KB", 1000}, {"MB", 1000000}, {"GB", 1000000000}, {"TB", 1000000000000},
+    {"KiB", 1024}, {"MiB", 1048576}, {"GiB", 1073741824}, {"TiB", 1099511627776},
+};
+
+/* A byte count written with a unit ("1MB", "64KiB", "1.5GB", "512B"): 0 and *bytes (rounded
+ * down); -1 when malformed or past 2^63 bytes. */
+static int parse_size(const char *text, uint64_t *bytes)
+{
+    uint64_t whole = 0, frac = 0, scale = 1, mult = 0;
+    const char *p = text;
+
+    if (!is_digit(*p))
+        return -1;
+    for (; is_digit(*p); p++) {
+        if (whole > (uint64_t)LLONG_MAX / 10)
+            return -1;
+        whole = whole * 10 + (uint64_t)(*p - '0');
+    }
+    if (*p == '.' && !is_digit(*++p))
+        return -1;
+    for (; is_digit(*p); p++)
+        if (scale < 1000000000000ULL)
+            frac = frac * 10 + (uint64_t)(*p - '0'), scale *= 10;
+    for (size_t i = 0; i < FL_COUNT(size_units); i++)
+        if (strcmp(size_units[i].unit, p) == 0)
+            mult = size_units[i].bytes;
+    if (!mult || whole > (uint64_t)LLONG_MAX / mult)
+        return -1;
+    unsigned __int128 total = (unsigned __int128)whole * mult + (unsigned __int128)frac * mult / scale;
+    if (total > (unsigned __int128)LLONG_MAX)
+        return -1;
+    *bytes = (uint64_t)total;
+    return 0;
 }
 
 /* ---- "did you mean" -------------------------------------------------------------------------- */
@@ -722,7 +762,7 @@ static int get_duration(struct loader *ld, const config_setting_t *s, uint64_t *
         return fail(ld, s, "'%s' is longer than 24 hours: '%s'", key, v);
     if (rc < 0)
         return fail(ld, s, "'%s' is not a duration: '%s' (write a number and a unit among "
-                    "ns us ms s m, such as \"200ms\" or \"1.5s\")", key, v);
+                    "ns us ms s m h, such as \"200ms\" or \"1.5s\")", key, v);
     return 0;
 }
 
@@ -818,16 +858,32 @@ static int read_fd(struct loader *ld, struct rule_ctx *r, const config_setting_t
                 near_hint(&n, hint, sizeof hint));
 }
 
+/* A byte count: an integer >= min, or a string with a unit ("64KiB", "1MB"). */
+static int get_size(struct loader *ld, const config_setting_t *s, long long min, uint64_t *out)
+{
+    const char *v = config_setting_get_string(s);
+    uint64_t bytes;
+
+    if (!v)
+        return get_count(ld, s, min, " (bytes), or a size with a unit such as \"64KiB\"", out);
+    if (parse_size(v, &bytes) != 0 || bytes < (uint64_t)min)
+        return fail(ld, s, "'%s' is not a size: '%.40s' (write a byte count such as 4096, or a "
+                    "number and a unit among B kB MB GB TB KiB MiB GiB TiB, such as \"64KiB\" "
+                    "or \"1.5MB\"%s)", config_setting_name(s), v, min > 0 ? ", at least 1 byte" : "");
+    *out = bytes;
+    return 0;
+}
+
 static int read_min_size(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
 {
     r->min_size = s;
-    return get_count(ld, s, 0, " (bytes)", &r->spec->min_size);
+    return get_size(ld, s, 0, &r->spec->min_size);
 }
 
 static int read_max_size(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
 {
     r->max_size = s;
-    return get_count(ld, s, 0, " (bytes)", &r->spec->max_size);
+    return get_size(ld, s, 0, &r->spec->max_size);
 }
 
 /* ---- rules: peers ---------------------------------------------------------------------------- */
@@ -1039,9 +1095,12 @@ static int read_partial(struct loader *ld, struct rule_ctx *r, const config_sett
                     "such as 512");
     if (v) {
         size_t len = strlen(v);
+        uint64_t sized;
         if (len >= 2 && len <= sizeof digits && v[len - 1] == '%') {
             snprintf(digits, sizeof digits, "%.*s", (int)(len - 1), v);
             pct = number_in(digits, 2, 1, 99);
+        } else if (parse_size(v, &sized) == 0) {
+            bytes = (long long)sized;
         }
     } else if (!int_in(s, 1, LLONG_MAX, &bytes)) {
         bytes = 0;
@@ -1052,7 +1111,8 @@ static int read_partial(struct loader *ld, struct rule_ctx *r, const config_sett
         else
             snprintf(text, sizeof text, "%lld", config_setting_get_int64(s));
         return fail(ld, s, "'partial' is %s: write a share from \"1%%\" to \"99%%\" of what "
-                    "was asked, such as \"50%%\", or a byte count >= 1, such as 512", text);
+                    "was asked, such as \"50%%\", or a byte count >= 1, such as 512 or "
+                    "\"4KiB\"", text);
     }
     r->spec->partial_pct = pct > 0 ? (uint32_t)pct : 0;
     r->spec->partial_bytes = pct > 0 ? 0 : (uint64_t)bytes;
@@ -1881,6 +1941,19 @@ static bool is_action_key(const char *key)
     return false;
 }
 
+/* Whether a `set` value is one bare word that libconfig would not read unquoted: letters,
+ * digits and . _ - : % / * +, not a number or a boolean already. */
+static bool bare_word(const char *v)
+{
+    if (!*v || strcmp(v, "true") == 0 || strcmp(v, "false") == 0)
+        return false;
+    for (const char *p = v; *p; p++)
+        if (!(is_digit(*p) || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              strchr("._-:%/*+", *p)))
+            return false;
+    return true;
+}
+
 int fl_config_set_key(const char *rule_text_in, const char *key, const char *value,
                       struct fl_rule_spec *out, struct fl_diag *diag)
 {
@@ -1915,18 +1988,44 @@ int fl_config_set_key(const char *rule_text_in, const char *key, const char *val
         fl_text_adds(&t, ";");
     }
     fl_text_addf(&t, " %s = ", key);
+    size_t value_at = t.len;
     fl_text_add(&t, value, strlen(value));
     fl_text_adds(&t, "; } );");
     if (t.failed) {
         snprintf(diag->text, sizeof diag->text, "set: out of memory");
         goto done;
     }
-    struct loader ld = {.cfg = {.children = true}, .diag = diag, .no_include = true};
-    ld.src = "set";
-    if (read_source(&ld, t.p, false) == 0 && ld.cfg.nrules == 1) {
+    /* A bare word (error=EIO, delay=200ms, min_size=1MB) is a string: when the value does not
+     * read as written, it is read again quoted. */
+    bool quoted = false;
+    struct loader ld;
+    for (;;) {
+        ld = (struct loader){.cfg = {.children = true}, .diag = diag, .no_include = true};
+        ld.src = "set";
+        diag->text[0] = '\0';
+        if (read_source(&ld, t.p, false) == 0 && ld.cfg.nrules == 1)
+            break;
+        if (quoted || !bare_word(value))
+            break;
+        free(ld.name_lines);
+        free(ld.own_dry_run);
+        forget_names(&ld);
+        fl_config_free(&ld.cfg);
+        quoted = true;
+        t.len = value_at;
+        fl_text_addf(&t, "\"%s\"; } );", value);
+        if (t.failed) {
+            snprintf(diag->text, sizeof diag->text, "set: out of memory");
+            goto done;
+        }
+    }
+    if (ld.cfg.nrules == 1 && diag->text[0] == '\0') {
         cfg = ld.cfg;
         *out = cfg.rules[0];
         memset(&cfg.rules[0], 0, sizeof cfg.rules[0]);
+        /* what was understood, for the reply */
+        snprintf(diag->text, sizeof diag->text, "%s = %s%s%s", key, quoted ? "\"" : "", value,
+                 quoted ? "\"" : "");
         rc = 0;
     } else if (ld.cfg.nrules != 1 && diag->text[0] == '\0') {
         snprintf(diag->text, sizeof diag->text, "set: '%s' is not a rule key", key);

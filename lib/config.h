@@ -96,10 +96,11 @@ int fl_config_load(struct fl_config *cfg, const char *path, const char *inline_t
 
 /* Change one key of a rule at run time: `rule_text` is a rule's text (fl_rule_spec.text),
  * `key` a rule key and `value` its new value in libconfig syntax ("0.5", "\"ENOSPC\"",
- * "[\"read\"]"). The rule is read again whole, with every check the config file gets: on success
- * returns 0 and the new rule in *out (release with fl_rule_spec_free); on error returns -1 with
- * "set: message" in *diag. A rule's name cannot change. Setting an action replaces the rule's
- * action; setting `delay` keeps it. */
+ * "[\"read\"]"), or a bare word, read as a string (ENOSPC, 200ms, 1MB). The rule is read again
+ * whole, with every check the config file gets: on success returns 0, the new rule in *out
+ * (release with fl_rule_spec_free) and what was understood in *diag ("error = \"ENOSPC\""); on
+ * error returns -1 with "set: message" in *diag. A rule's name cannot change. Setting an action
+ * replaces the rule's action; setting `delay` keeps it. */
 int fl_config_set_key(const char *rule_text, const char *key, const char *value,
                       struct fl_rule_spec *out, struct fl_diag *diag);
 
@@ -109,7 +110,7 @@ void fl_rule_spec_free(struct fl_rule_spec *spec);
 /* Release what fl_config_load allocated and zero *cfg. Safe on a zeroed config. */
 void fl_config_free(struct fl_config *cfg);
 
-/* Parse a duration such as "200ms", "1.5s", "2m", "0": a number and a unit among ns us ms s m.
+/* Parse a duration such as "200ms", "1.5s", "2m", "0": a number and a unit among ns us ms s m h.
  * Returns 0 and the nanoseconds in *ns, or -1 when malformed or larger than a day. */
 int fl_parse_duration(const char *text, uint64_t *ns);
 

@@ -144,9 +144,15 @@ static void set(const char *name, const char *assignment, struct fl_reply *out)
         return;
     }
     char key[64];
-    snprintf(key, sizeof key, "%.*s", (int)(eq - assignment), assignment);
-    if (fl_rules_set(name, key, eq + 1, &diag) != 0)
+    size_t klen = (size_t)(eq - assignment);
+    while (klen > 0 && (assignment[klen - 1] == ' ' || assignment[klen - 1] == '\t'))
+        klen--;
+    snprintf(key, sizeof key, "%.*s", (int)klen, assignment);
+    const char *value = eq + 1 + strspn(eq + 1, " \t");
+    if (fl_rules_set(name, key, value, &diag) != 0)
         reply_error(out, "%s", diag.text);
+    else if (diag.text[0])
+        reply(out, "%s: %s\n", name, diag.text); /* what was understood */
 }
 
 void fl_control_run(const char *line, struct fl_reply *out)

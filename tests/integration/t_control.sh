@@ -76,12 +76,23 @@ expect_eq "no such rule" "error: no rule 'nope'" "$(ctl "$pid" enable nope)"
 
 # set: probability 0 keeps an armed rule from firing; a misspelt key is refused with a hint
 ctl "$pid" enable refuse >/dev/null
-expect_eq "set probability=0" ok "$(ctl "$pid" set refuse probability=0)"
+expect_eq "set probability=0" "refuse: probability = 0
+ok" "$(ctl "$pid" set refuse probability=0)"
 expect_eq "armed, probability 0: connected" C "$(step)"
 expect_eq "set with a bad key" "error: set:1: rule 'refuse': unknown key 'probablity' (did you mean 'probability'?)" \
     "$(ctl "$pid" set refuse probablity=1)"
-expect_eq "set probability=1" ok "$(ctl "$pid" set refuse probability=1)"
+expect_eq "set probability=1" "refuse: probability = 1
+ok" "$(ctl "$pid" set refuse probability=1)"
 expect_eq "probability 1: refused" R "$(step)"
+# a bare word is a string, and the reply says how it was read
+expect_eq "set error=ECONNREFUSED unquoted" "refuse: error = \"ECONNREFUSED\"
+ok" "$(ctl "$pid" set refuse error=ECONNREFUSED)"
+expect_eq "set delay = 1ms unquoted, spaced" "refuse: delay = \"1ms\"
+ok" "$(ctl "$pid" set refuse 'delay = 1ms')"
+expect_eq "set error to a misspelt bare word" \
+    "error: set:1: rule 'refuse': unknown errno name 'ECONNREFUSD' (did you mean 'ECONNREFUSED'?)" \
+    "$(ctl "$pid" set refuse error=ECONNREFUSD)"
+expect_eq "still refused" R "$(step)"
 
 # pause and resume
 expect_eq "pause" ok "$(ctl "$pid" pause)"

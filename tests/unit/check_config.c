@@ -880,10 +880,10 @@ static const struct { const char *text, *want; } bad_values[] = {
     {RULE("calls = [\"read\"]; delay = \"1s\"; jitter = 50;"),
      "rule 'x': 'jitter' must be a string with a unit, such as \"200ms\""},
     {RULE("calls = [\"read\"]; delay = \"fast\";"),
-     "rule 'x': 'delay' is not a duration: 'fast' (write a number and a unit among ns us ms s m, "
+     "rule 'x': 'delay' is not a duration: 'fast' (write a number and a unit among ns us ms s m h, "
      "such as \"200ms\" or \"1.5s\")"},
     {RULE("calls = [\"read\"]; delay = \"-1s\";"),
-     "rule 'x': 'delay' is not a duration: '-1s' (write a number and a unit among ns us ms s m, "
+     "rule 'x': 'delay' is not a duration: '-1s' (write a number and a unit among ns us ms s m h, "
      "such as \"200ms\" or \"1.5s\")"},
     {RULE("calls = [\"read\"]; delay = \"1441m\";"),
      "rule 'x': 'delay' is longer than 24 hours: '1441m'"},
@@ -1145,6 +1145,23 @@ START_TEST(sizes_read_and_may_be_equal_or_int64)
     r = load_rule(&cfg, "calls = [\"read\"]; error = \"EIO\"; min_size = 9000000000L;");
     ck_assert_uint_eq(r->min_size, 9000000000ull);
     ck_assert_uint_eq(r->max_size, UINT64_MAX);
+    fl_config_free(&cfg);
+    /* sizes with units: powers of 1000 and of 1024, a decimal part rounded down */
+    r = load_rule(&cfg, "calls = [\"write\"]; min_size = \"64KiB\"; max_size = \"1.5MB\"; "
+                        "partial = \"512B\";");
+    ck_assert_uint_eq(r->min_size, 65536);
+    ck_assert_uint_eq(r->max_size, 1500000);
+    ck_assert_uint_eq(r->partial_bytes, 512);
+    fl_config_free(&cfg);
+    r = load_rule(&cfg, "calls = [\"malloc\"]; error = \"ENOMEM\"; min_size = \"1GiB\"; "
+                        "max_size = \"2TB\";");
+    ck_assert_uint_eq(r->min_size, 1073741824ull);
+    ck_assert_uint_eq(r->max_size, 2000000000000ull);
+    fl_config_free(&cfg);
+    r = load_rule(&cfg, "calls = [\"read\"]; error = \"EIO\"; min_size = \"0.001kB\"; "
+                        "max_size = \"1.0009KiB\";");
+    ck_assert_uint_eq(r->min_size, 1);
+    ck_assert_uint_eq(r->max_size, 1024);
     fl_config_free(&cfg);
 }
 END_TEST
@@ -1455,9 +1472,13 @@ static const struct { const char *body, *want; } bad_rules[] = {
     {"calls = [\"read\"]; error = \"EIO\"; max_size = 0; min_size = 1;",
      "'min_size' (1) must not exceed 'max_size' (0)"},
     {"calls = [\"read\"]; error = \"EIO\"; min_size = -1;",
-     "'min_size' must be an integer >= 0 (bytes)"},
+     "'min_size' must be an integer >= 0 (bytes), or a size with a unit such as \"64KiB\""},
     {"calls = [\"read\"]; error = \"EIO\"; max_size = \"4k\";",
-     "'max_size' must be an integer >= 0 (bytes)"},
+     "'max_size' is not a size: '4k' (write a byte count such as 4096, or a number and a unit "
+     "among B kB MB GB TB KiB MiB GiB TiB, such as \"64KiB\" or \"1.5MB\")"},
+    {"calls = [\"read\"]; error = \"EIO\"; max_size = \"9999999TiB\";",
+     "'max_size' is not a size: '9999999TiB' (write a byte count such as 4096, or a number and "
+     "a unit among B kB MB GB TB KiB MiB GiB TiB, such as \"64KiB\" or \"1.5MB\")"},
     /* triggers */
     {"calls = [\"read\"]; error = \"EIO\"; after = -1;", "'after' must be an integer >= 0"},
     {"calls = [\"read\"]; error = \"EIO\"; after = 1.0;", "'after' must be an integer >= 0"},
@@ -1473,41 +1494,43 @@ static const struct { const char *body, *want; } bad_rules[] = {
     {"calls = [\"read\"]; error = \"EIO\"; duration = 30;",
      "'duration' must be a string with a unit, such as \"200ms\""},
     {"calls = [\"read\"]; error = \"EIO\"; start = \"soon\";",
-     "'start' is not a duration: 'soon' (write a number and a unit among ns us ms s m, "
+     "'start' is not a duration: 'soon' (write a number and a unit among ns us ms s m h, "
      "such as \"200ms\" or \"1.5s\")"},
     {"calls = [\"read\"]; error = \"EIO\"; start = \"25h\";",
-     "'start' is not a duration: '25h' (write a number and a unit among ns us ms s m, "
+     "'start' is longer than 24 hours: '25h'"},
+    {"calls = [\"read\"]; error = \"EIO\"; start = \"2d\";",
+     "'start' is not a duration: '2d' (write a number and a unit among ns us ms s m h, "
      "such as \"200ms\" or \"1.5s\")"},
     {"calls = [\"read\"]; error = \"EIO\"; start = \"1441m\";",
      "'start' is longer than 24 hours: '1441m'"},
     /* actions */
     {"calls = [\"read\"]; partial = \"0%\";",
      "'partial' is '0%': write a share from \"1%\" to \"99%\" of what was asked, such as "
-     "\"50%\", or a byte count >= 1, such as 512"},
+     "\"50%\", or a byte count >= 1, such as 512 or \"4KiB\""},
     {"calls = [\"read\"]; partial = \"100%\";",
      "'partial' is '100%': write a share from \"1%\" to \"99%\" of what was asked, such as "
-     "\"50%\", or a byte count >= 1, such as 512"},
+     "\"50%\", or a byte count >= 1, such as 512 or \"4KiB\""},
     {"calls = [\"read\"]; partial = \"50\";",
      "'partial' is '50': write a share from \"1%\" to \"99%\" of what was asked, such as "
-     "\"50%\", or a byte count >= 1, such as 512"},
+     "\"50%\", or a byte count >= 1, such as 512 or \"4KiB\""},
     {"calls = [\"read\"]; partial = \"50 %\";",
      "'partial' is '50 %': write a share from \"1%\" to \"99%\" of what was asked, such as "
-     "\"50%\", or a byte count >= 1, such as 512"},
+     "\"50%\", or a byte count >= 1, such as 512 or \"4KiB\""},
     {"calls = [\"read\"]; partial = \"%\";",
      "'partial' is '%': write a share from \"1%\" to \"99%\" of what was asked, such as "
-     "\"50%\", or a byte count >= 1, such as 512"},
+     "\"50%\", or a byte count >= 1, such as 512 or \"4KiB\""},
     {"calls = [\"read\"]; partial = \"-5%\";",
      "'partial' is '-5%': write a share from \"1%\" to \"99%\" of what was asked, such as "
-     "\"50%\", or a byte count >= 1, such as 512"},
+     "\"50%\", or a byte count >= 1, such as 512 or \"4KiB\""},
     {"calls = [\"read\"]; partial = \"a very long share written out%\";",
      "'partial' is 'a very long share wr...': write a share from \"1%\" to \"99%\" of what was "
-     "asked, such as \"50%\", or a byte count >= 1, such as 512"},
+     "asked, such as \"50%\", or a byte count >= 1, such as 512 or \"4KiB\""},
     {"calls = [\"read\"]; partial = 0;",
      "'partial' is 0: write a share from \"1%\" to \"99%\" of what was asked, such as "
-     "\"50%\", or a byte count >= 1, such as 512"},
+     "\"50%\", or a byte count >= 1, such as 512 or \"4KiB\""},
     {"calls = [\"read\"]; partial = -5;",
      "'partial' is -5: write a share from \"1%\" to \"99%\" of what was asked, such as "
-     "\"50%\", or a byte count >= 1, such as 512"},
+     "\"50%\", or a byte count >= 1, such as 512 or \"4KiB\""},
     {"calls = [\"read\"]; partial = 0.5;",
      "'partial' must be a share such as \"50%\" or a byte count such as 512"},
     {"calls = [\"read\"]; eof = false;", "'eof' = false injects nothing: omit it"},
@@ -1710,6 +1733,9 @@ static const struct { const char *text; uint64_t ns; } good_durations[] = {
     {"86400s", DAY_NS},
     {"1440m", DAY_NS},
     {"86400000000000ns", DAY_NS},
+    {"1h", 3600000000000ull},
+    {"1.5h", 5400000000000ull},
+    {"24h", DAY_NS},
 };
 
 START_TEST(duration_parses)
@@ -1723,7 +1749,7 @@ START_TEST(duration_parses)
 END_TEST
 
 static const char *const bad_durations[] = {
-    "", "s", "5", "1.5", "00", "ms", "-1s", "+1s", "1 s", " 1s", "1s ", "1h", "1d", "1sec",
+    "", "s", "5", "1.5", "00", "ms", "-1s", "+1s", "1 s", " 1s", "1s ", "1H", "25h", "1d", "1sec",
     "1S", "1.s", ".5s", "1..5s", "1e3ms", "0x10s", "1,5s", "nan", "inf",
     "86400.000000001s", "86401s", "1441m", "86400000000001ns", "99999999999999999999999999s",
 };
