@@ -1,6 +1,7 @@
 /* Start-up, environment, fork and exit. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <pthread.h>
@@ -146,12 +147,24 @@ static void atfork_child(void)
 }
 
 /* Read the environment and the config, and arm the rules. Leaves the shim inert on error. */
+/* A relative path in the environment variable `name` made absolute against the working
+ * directory now, and exported so, so that every process of the run (a child that changed
+ * directory included) reads or writes the same file. Returns the value to use. */
+static const char *absolute_for_children(const char *name, const char *value)
+{
+    char abs[PATH_MAX];
+    if (!value || !*value || value[0] == '/' || strcmp(value, "stderr") == 0 ||
+        !fl_path_absolute(AT_FDCWD, value, abs, sizeof abs) || setenv(name, abs, 1) != 0)
+        return value;
+    return secure_getenv(name);
+}
+
 static void load(void)
 {
-    const char *path = secure_getenv("FAULTLINE_CONFIG");
+    const char *path = absolute_for_children("FAULTLINE_CONFIG", secure_getenv("FAULTLINE_CONFIG"));
     const char *inline_text = secure_getenv("FAULTLINE_RULES");
     const char *seed_text = secure_getenv("FAULTLINE_SEED");
-    const char *log = secure_getenv("FAULTLINE_LOG");
+    const char *log = absolute_for_children("FAULTLINE_LOG", secure_getenv("FAULTLINE_LOG"));
     if (path && !*path)
         path = NULL;
     if (inline_text && !*inline_text)
@@ -177,7 +190,17 @@ static void load(void)
     if (log && *log) {
         free(cfg.log);
         cfg.log = strdup(log);
+    } else if (cfg.log && cfg.log[0] != '/' && strcmp(cfg.log, "stderr") != 0) {
+        /* a relative log of the config's: the same file for every process of the run */
+        const char *abs = absolute_for_children("FAULTLINE_LOG", cfg.log);
+        if (abs != cfg.log) {
+            free(cfg.log);
+            cfg.log = strdup(abs);
+        }
     }
+    bool wanted = program_wanted(&cfg);
+    if (!wanted)
+        cfg.summary = false; /* no rule can act here: no table either */
     /* A copy of stderr only for what needs one: any fd the shim holds is visible to the
      * program (/proc/self/fd, a child's pass_fds check). */
     if (cfg.summary || cfg.control || (cfg.log && strcmp(cfg.log, "stderr") == 0))
@@ -195,7 +218,6 @@ static void load(void)
     state.summary = cfg.summary;
     state.control = cfg.control;
     state.source = cfg.source ? strdup(cfg.source) : NULL;
-    bool wanted = program_wanted(&cfg);
     struct fl_ruleset *rs = fl_ruleset_new(&cfg, seed);
     size_t nrules = rs ? rs->nrules : 0;
     for (size_t i = 0; rs && !wanted && i < nrules; i++)
