@@ -61,14 +61,16 @@ enum delay_kind {
     DELAY_NEVER_RESTARTED, /* EINTR whatever the handler's flags */
 };
 
-/* Whether socket fd has a send (`out`) or receive timeout set: its calls are then never
- * restarted. */
-static bool has_socket_timeout(int fd, bool out)
+/* The send (`out`) or receive timeout set on socket fd (SO_SNDTIMEO, SO_RCVTIMEO), in ns; 0 for
+ * none. Its calls are then never restarted, and fail with EAGAIN when it runs out. */
+static uint64_t socket_timeout(int fd, bool out)
 {
     struct timeval tv = {0, 0};
     socklen_t len = sizeof tv;
-    return getsockopt(fd, SOL_SOCKET, out ? SO_SNDTIMEO : SO_RCVTIMEO, &tv, &len) == 0 &&
-           (tv.tv_sec || tv.tv_usec);
+    if (getsockopt(fd, SOL_SOCKET, out ? SO_SNDTIMEO : SO_RCVTIMEO, &tv, &len) != 0 ||
+        tv.tv_sec < 0 || tv.tv_usec < 0)
+        return 0;
+    return (uint64_t)tv.tv_sec * 1000000000u + (uint64_t)tv.tv_usec * 1000u;
 }
 
 static enum delay_kind delay_kind_of(struct fl_call_ctx *c)
@@ -81,10 +83,16 @@ static enum delay_kind delay_kind_of(struct fl_call_ctx *c)
         return DELAY_COMPLETES;
     if (c->m.kind == FL_FD_ANY)
         c->m.kind = fl_fd_kind_of(c->m.fd);
-    if (c->m.kind == FL_FD_SOCKET)
-        return has_socket_timeout(c->m.fd, (cls & FL_CLASS_WRITE) || c->m.call == FL_CALL_connect)
-                   ? DELAY_NEVER_RESTARTED
-                   : DELAY_RESTARTABLE;
+    if (c->m.kind == FL_FD_SOCKET) {
+        uint64_t t = socket_timeout(c->m.fd, (cls & FL_CLASS_WRITE) || c->m.call == FL_CALL_connect);
+        if (!t)
+            return DELAY_RESTARTABLE;
+        if (c->timeout_ns < 0) { /* the socket's timeout caps the delay: then EAGAIN */
+            c->timeout_ns = t > INT64_MAX ? INT64_MAX : (int64_t)t;
+            c->timeout_err = c->m.call == FL_CALL_connect ? EINPROGRESS : EAGAIN;
+        }
+        return DELAY_NEVER_RESTARTED;
+    }
     if (c->m.kind == FL_FD_PIPE || c->m.kind == FL_FD_TTY)
         return DELAY_RESTARTABLE;
     return DELAY_COMPLETES;
@@ -187,10 +195,10 @@ static void delay_watch_end(struct delay_watch *w)
 static enum fl_step delay(struct fl_call_ctx *c)
 {
     uint64_t want = c->v.delay_ns;
+    enum delay_kind kind = delay_kind_of(c);
     bool capped = c->timeout_ns >= 0 && want >= (uint64_t)c->timeout_ns;
     if (capped)
         want = (uint64_t)c->timeout_ns;
-    enum delay_kind kind = delay_kind_of(c);
     c->timer_fd = -1;
     c->delay_start_ns = mono_ns();
     __attribute__((cleanup(delay_watch_end))) struct delay_watch w = {.c = c};
@@ -208,6 +216,12 @@ static enum fl_step delay(struct fl_call_ctx *c)
     if (!whole) {
         c->interrupted = true;
         c->err = EINTR;
+        fl_events_fault(c, -1);
+        fl_stream_flag(c->stream, _IO_ERR_SEEN);
+        return FL_FAIL;
+    }
+    if (capped && c->timeout_err) { /* a socket's own timeout: the call fails as it would */
+        c->err = c->timeout_err;
         fl_events_fault(c, -1);
         fl_stream_flag(c->stream, _IO_ERR_SEEN);
         return FL_FAIL;

@@ -25,7 +25,10 @@ struct fl_call_ctx {
     FILE *stream;             /* stdio calls: the stream, whose error flag a failure sets */
     const char *host;         /* resolver calls: the name or address asked about */
     long long offset;         /* positional writes: the offset written at; -1 for none */
-    int64_t timeout_ns;       /* @wait calls: the call's own timeout; -1 for none (forever) */
+    int64_t timeout_ns;       /* @wait calls: the call's own timeout; -1 for none (forever); */
+                              /* socket calls: SO_RCVTIMEO or SO_SNDTIMEO, once a delay asks */
+    int timeout_err;          /* the errno of a call whose timeout ran out (socket calls: */
+                              /* EAGAIN); 0: the call returns 0 (FL_TIMEOUT) */
     const sigset_t *wait_mask; /* ppoll, pselect, epoll_pwait: the mask the call waits under */
     struct fl_verdict v;
     /* how the fault went, for the wrapper and the log */
@@ -72,7 +75,8 @@ enum fl_step {
  * set) fail with EINTR; blocking I/O on sockets, pipes and terminals fails with EINTR unless the
  * handler has SA_RESTART (the kernel decides: the delay is a read of a timer fd), and then the
  * delay goes on; regular-file I/O, syncs, allocations and the resolver complete (the delay goes
- * on). A delay on a call with a timeout (c->timeout_ns) lasts at most that long: FL_TIMEOUT. The
+ * on). A delay on a call with a timeout (c->timeout_ns) lasts at most that long: FL_TIMEOUT, or
+ * for a socket with SO_RCVTIMEO/SO_SNDTIMEO, FL_FAIL with EAGAIN (EINPROGRESS for connect). The
  * delay runs outside the guard, so that the program's handlers meet the shim as anywhere else,
  * and a thread that leaves during it (pthread_cancel, siglongjmp out of a handler, an exception)
  * still gets its fault line ("done":null). */
