@@ -147,16 +147,17 @@ static void atfork_child(void)
 }
 
 /* Read the environment and the config, and arm the rules. Leaves the shim inert on error. */
-/* A relative path in the environment variable `name` made absolute against the working
- * directory now, and exported so, so that every process of the run (a child that changed
- * directory included) reads or writes the same file. Returns the value to use. */
+/* Export a relative path of the environment variable `name` made absolute against the working
+ * directory now, so that every process of the run (a child that changed directory included)
+ * reads or writes the same file. This process goes on with `value` as given: the same file,
+ * and its messages name it as the user wrote it. */
 static const char *absolute_for_children(const char *name, const char *value)
 {
     char abs[PATH_MAX];
-    if (!value || !*value || value[0] == '/' || strcmp(value, "stderr") == 0 ||
-        !fl_path_absolute(AT_FDCWD, value, abs, sizeof abs) || setenv(name, abs, 1) != 0)
-        return value;
-    return secure_getenv(name);
+    if (value && *value && value[0] != '/' && strcmp(value, "stderr") != 0 &&
+        fl_path_absolute(AT_FDCWD, value, abs, sizeof abs))
+        setenv(name, abs, 1);
+    return value;
 }
 
 static void load(void)
@@ -192,11 +193,7 @@ static void load(void)
         cfg.log = strdup(log);
     } else if (cfg.log && cfg.log[0] != '/' && strcmp(cfg.log, "stderr") != 0) {
         /* a relative log of the config's: the same file for every process of the run */
-        const char *abs = absolute_for_children("FAULTLINE_LOG", cfg.log);
-        if (abs != cfg.log) {
-            free(cfg.log);
-            cfg.log = strdup(abs);
-        }
+        absolute_for_children("FAULTLINE_LOG", cfg.log);
     }
     bool wanted = program_wanted(&cfg);
     if (!wanted)
