@@ -22,7 +22,16 @@ BASE      := -std=gnu11 -D_GNU_SOURCE -DFL_VERSION='"$(VERSION)"' -Ilib -Iinclud
 # the delay's cleanups (lib/action.c), as pthread_cancel does.
 SHIM_CFLAGS := $(BASE) -fPIC -fvisibility=hidden -fno-builtin -fexceptions -ftls-model=initial-exec \
                $(CFLAGS)
-LIBS_SHIM := $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig) -ldl -lpthread
+# The shim (and the config reader wherever it is linked) does not link libconfig: it loads it
+# privately with dlmopen, by the soname of libconfig-dev's libconfig.so (lib/libconfig_private.h).
+# The command and the fuzz target also use libconfig directly, and link it.
+LIBS_SHIM := -ldl -lpthread
+LIBS_LIBCONFIG := $(shell pkg-config --libs libconfig 2>/dev/null || echo -lconfig)
+LIBCONFIG_SO := $(shell $(CC) -print-file-name=libconfig.so)
+LIBCONFIG_SONAME := $(or $(shell objdump -p $(LIBCONFIG_SO) 2>/dev/null | awk '$$1 == "SONAME" {print $$2}'),libconfig.so.9)
+# Debian names the runtime package after the soname: libconfig.so.9 -> libconfig9.
+LIBCONFIG_PKG := $(subst .so.,,$(LIBCONFIG_SONAME))
+LIBCONFIG_DEFS := -DFL_LIBCONFIG_SONAME='"$(LIBCONFIG_SONAME)"' -DFL_LIBCONFIG_PACKAGE='"$(LIBCONFIG_PKG)"'
 # The command reads JSON with json-c; the shim never links it.
 CFLAGS_CLI := $(shell pkg-config --cflags json-c 2>/dev/null)
 LIBS_CLI  := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
@@ -53,11 +62,11 @@ endif
 DEB_PKGS  := build-essential pkg-config libconfig-dev uthash-dev libjson-c-dev check python3 curl \
              sqlite3
 TEST_PKGS := mandoc man-db groff-base valgrind redis-server redis-tools nginx-light postgresql git strace systemd \
-             procps
+             procps lighttpd
 
 # ---- the shim ----------------------------------------------------------------------------
 # Modules that do not interpose anything: unit tests link these directly.
-CORE      := calls config rules events_fmt fdtable real ctlpath text safefile
+CORE      := calls config libconfig_private rules events_fmt fdtable real ctlpath text safefile
 SHIM_SRC  := $(wildcard lib/*.c)
 SHIM_OBJ  := $(SHIM_SRC:lib/%.c=$(B)/lib/%.o)
 CORE_OBJ  := $(CORE:%=$(B)/lib/%.o)
@@ -70,6 +79,8 @@ $(B)/lib/%.o: lib/%.c
 	$(call say,CC,$<)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(SHIM_CFLAGS) -c $< -o $@
+
+$(B)/lib/libconfig_private.o: SHIM_CFLAGS += $(LIBCONFIG_DEFS)
 
 # The version script: the interposed names (a row each in lib/calls.def) and faultline_* are
 # exported, nothing else (tests/integration/t_exports.sh checks).
@@ -93,7 +104,7 @@ $(B)/cli/%.o: cli/%.c
 
 $(B)/faultline: $(CLI_OBJ) $(CORE_OBJ)
 	$(call say,LD,$@)
-	$(Q)$(CC) -o $@ $(CLI_OBJ) $(CORE_OBJ) $(LIBS_SHIM) $(LIBS_CLI) $(LDFLAGS)
+	$(Q)$(CC) -o $@ $(CLI_OBJ) $(CORE_OBJ) $(LIBS_SHIM) $(LIBS_LIBCONFIG) $(LIBS_CLI) $(LDFLAGS)
 
 # ---- tests -------------------------------------------------------------------------------
 UNIT_SRC  := $(wildcard tests/unit/check_*.c)
@@ -110,7 +121,11 @@ $(B)/tests/check_%: tests/unit/check_%.c $(CORE_OBJ)
 $(B)/tests/programs/%: tests/programs/%.c
 	$(call say,CC,$<)
 	@mkdir -p $(@D)
-	$(Q)$(CC) -std=gnu11 -O2 -D_FORTIFY_SOURCE=2 -Wall -Wextra -Werror $(CFLAGS) -o $@ $< -lpthread
+	$(Q)$(CC) -std=gnu11 -O2 -D_FORTIFY_SOURCE=2 -Wall -Wextra -Werror $(CFLAGS) -o $@ $< -lpthread \
+		$(HELPER_LDFLAGS)
+
+# A host that exports libconfig's names, as lighttpd does (t_host_exports_libconfig.sh).
+$(B)/tests/programs/own_config: HELPER_LDFLAGS := -rdynamic
 
 unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do CK_FORK=yes $$t || fail=1; done; exit $$fail
@@ -241,16 +256,18 @@ FUZZ_FLAGS ?=
 FUZZ_CC   ?= clang
 FUZZ_PKGS := clang libclang-rt-dev
 FUZZ_DIR  := build/fuzz
-FUZZ_SRC  := tests/fuzz/fuzz_config.c lib/config.c lib/calls.c lib/text.c lib/safefile.c
+FUZZ_SRC  := tests/fuzz/fuzz_config.c lib/config.c lib/libconfig_private.c lib/calls.c lib/text.c \
+             lib/safefile.c
 fuzz-deps:
 	@$(call need-packages,$(FUZZ_PKGS))
 
-$(FUZZ_DIR)/fuzz_config: $(FUZZ_SRC) lib/config.h lib/calls.h lib/calls.def lib/text.h lib/safefile.h
+$(FUZZ_DIR)/fuzz_config: $(FUZZ_SRC) lib/config.h lib/libconfig_private.h lib/calls.h lib/calls.def \
+                         lib/text.h lib/safefile.h
 	$(call say,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -Ilib $(WARN) -g -O1 -fno-omit-frame-pointer \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $(FUZZ_SRC) \
-		$(LIBS_SHIM)
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(LIBCONFIG_DEFS) \
+		-o $@ $(FUZZ_SRC) $(LIBS_SHIM) $(LIBS_LIBCONFIG)
 
 fuzz: fuzz-deps $(FUZZ_DIR)/fuzz_config
 	@mkdir -p $(FUZZ_DIR)/corpus

@@ -2,13 +2,13 @@
  * message. It runs in the host's constructor: it prints nothing, never exits, frees what it
  * allocated on every path, and leaves errno as it found it. */
 #include "config.h"
+#include "libconfig_private.h"
 #include "safefile.h"
 #include "text.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libconfig.h>
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -1812,6 +1812,16 @@ static int expand(struct loader *ld, const char *text, const char *name, int dep
     return out->failed ? out_of_memory(ld) : 0;
 }
 
+/* libconfig is loaded privately (libconfig_private.h), when a config is first read. */
+static int load_libconfig(struct loader *ld)
+{
+    char why[sizeof ld->diag->text];
+
+    if (fl_libconfig_open(why, sizeof why) == 0)
+        return 0;
+    return fail_line(ld, ld->src, 0, "%s", why);
+}
+
 /* Parse `text` with libconfig, then read the settings; `file`: it is a config file's text. */
 static int read_source(struct loader *ld, const char *text, bool file)
 {
@@ -1821,6 +1831,8 @@ static int read_source(struct loader *ld, const char *text, bool file)
     int rc, unclosed;
 
     ld->out_lines = 1;
+    if (load_libconfig(ld) < 0)
+        return -1;
     if (expand(ld, text, ld->src, 0, &all) < 0) {
         forget_segments(ld);
         free(all.p);
@@ -1965,6 +1977,11 @@ int fl_config_set_key(const char *rule_text_in, const char *key, const char *val
     memset(out, 0, sizeof *out);
     if (strcmp(key, "name") == 0) {
         snprintf(diag->text, sizeof diag->text, "set: a rule's name cannot change");
+        return -1;
+    }
+    char why[sizeof diag->text - 8];
+    if (fl_libconfig_open(why, sizeof why) < 0) {
+        snprintf(diag->text, sizeof diag->text, "set: %s", why);
         return -1;
     }
     config_init(&lc);
