@@ -42,7 +42,7 @@ faultline: FAULTLINE_STRICT=0: running with no faults" "$ERR"
     [ "$RC" != 124 ] || fail "$name: faultline check hung on $conf"
     expect_status "$name: faultline check" 1 "$RC"
     expect_eq "$name: faultline check's message" "$msg" "$ERR"
-    capture timeout $T "$FL" run -c "$conf" -- sh -c 'echo ran'
+    capture timeout $T env LD_PRELOAD="${FL_PRELOAD_FIRST:-}" "$FL" run -c "$conf" -- sh -c 'echo ran'
     [ "$RC" != 124 ] || fail "$name: faultline run hung on $conf"
     expect_status "$name: faultline run" 2 "$RC"
     expect_eq "$name: faultline run did not start the program" "" "$OUT"
@@ -107,7 +107,7 @@ expect_status "check link.conf" 0 "$RC"
 expect_match "check link.conf reads ./part.conf" "$OUT" "here"
 capture env LD_PRELOAD="$FL_LIB" FAULTLINE_CONFIG=link.conf sh -c 'echo ran'
 expect_status "the shim with link.conf" 0 "$RC"
-capture "$FL" run -c link.conf -- sh -c 'echo ran'
+capture env LD_PRELOAD="${FL_PRELOAD_FIRST:-}" "$FL" run -c link.conf -- sh -c 'echo ran'
 expect_status "faultline run -c link.conf" 0 "$RC"
 expect_eq "faultline run -c link.conf: the program ran" ran "$OUT"
 

@@ -11,7 +11,7 @@ mkdir -m 0755 run/faultline
 dir=$PWD/run/faultline
 fix="chmod 0700 $dir"
 
-capture "$FL" run --control -- touch started
+capture env LD_PRELOAD="${FL_PRELOAD_FIRST:-}" "$FL" run --control -- touch started
 expect_status "run --control" 2 "$RC"
 expect_contains "run --control names the directory" "$ERR" "$dir"
 expect_contains "... its mode" "$ERR" "mode 0755"
@@ -19,12 +19,12 @@ expect_contains "... and the fix" "$ERR" "$fix"
 expect_eq "the program never started" no "$([ -e started ] && echo yes || echo no)"
 
 printf 'control = true;\n' > ctl.conf
-capture "$FL" run -c ctl.conf -- touch started
+capture env LD_PRELOAD="${FL_PRELOAD_FIRST:-}" "$FL" run -c ctl.conf -- touch started
 expect_status "run with control = true in the config" 2 "$RC"
 expect_contains "its message" "$ERR" "$fix"
 expect_eq "the program never started" no "$([ -e started ] && echo yes || echo no)"
 
-capture "$FL" run -- touch started
+capture env LD_PRELOAD="${FL_PRELOAD_FIRST:-}" "$FL" run -- touch started
 expect_status "run without control does not care" 0 "$RC"
 rm -f started
 
@@ -53,7 +53,7 @@ expect_status "ps" 1 "$RC"
 expect_contains "ps says the directory is unsafe" "$ERR" "$fix"
 
 # XDG_RUNTIME_DIR naming a directory that does not exist: run says so before starting.
-XDG_RUNTIME_DIR="$PWD/nowhere" capture "$FL" run --control -- touch started
+XDG_RUNTIME_DIR="$PWD/nowhere" capture env LD_PRELOAD="${FL_PRELOAD_FIRST:-}" "$FL" run --control -- touch started
 expect_status "run --control, XDG_RUNTIME_DIR missing" 2 "$RC"
 expect_contains "its message" "$ERR" "$PWD/nowhere"
 expect_eq "the program never started" no "$([ -e started ] && echo yes || echo no)"
