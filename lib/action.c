@@ -306,10 +306,13 @@ static void fail(struct fl_call_ctx *c)
     fl_events_fault(c, -1);
     fl_stream_flag(c->stream, _IO_ERR_SEEN);
 }
-/* Whether a transfer of n bytes on this fd may legally come back short: not on datagram or
+/* Whether a transfer of n bytes on this fd may legally come back short (for recvmmsg and
+ * sendmmsg: whether it may pass fewer messages): not on datagram or
  * seqpacket sockets (all or nothing), not for pipe writes of at most PIPE_BUF (atomic). */
 static bool may_shorten(const struct fl_call_ctx *c, size_t n)
 {
+    if (c->m.call == FL_CALL_recvmmsg || c->m.call == FL_CALL_sendmmsg)
+        return c->msg_count > 1; /* fewer whole messages: legal on every socket */
     enum fl_fd_kind kind = c->m.kind != FL_FD_ANY ? c->m.kind : fl_fd_kind_of(c->m.fd);
     if (kind == FL_FD_SOCKET) {
         int type = 0;
@@ -572,6 +575,37 @@ size_t fl_partial_iov(const struct fl_call_ctx *c, const struct iovec **iov, siz
     }
     *iov = out;
     return n;
+}
+
+size_t fl_mmsg_len(const struct mmsghdr *msgs, unsigned int vlen)
+{
+    size_t n = 0;
+    for (unsigned int i = 0; msgs && i < vlen; i++)
+        if (__builtin_add_overflow(n, fl_iov_len(msgs[i].msg_hdr.msg_iov,
+                                                 msgs[i].msg_hdr.msg_iovlen), &n))
+            return SIZE_MAX;
+    return n;
+}
+
+unsigned int fl_partial_msgs(const struct fl_call_ctx *c, const struct mmsghdr *msgs,
+                             unsigned int vlen)
+{
+    const struct fl_rule_spec *s = c->v.spec;
+    if (vlen <= 1)
+        return vlen;
+    if (s->partial_pct) {
+        unsigned int keep = (unsigned int)((uint64_t)vlen * s->partial_pct / 100);
+        return keep ? keep : 1;
+    }
+    unsigned int keep = 0;
+    size_t room = (size_t)s->partial_bytes;
+    for (; keep < vlen; keep++) {
+        size_t len = fl_iov_len(msgs[keep].msg_hdr.msg_iov, msgs[keep].msg_hdr.msg_iovlen);
+        if (len > room)
+            break;
+        room -= len;
+    }
+    return keep ? keep : 1;
 }
 
 void fl_release(void *p)

@@ -22,6 +22,7 @@ struct fl_call_ctx {
     enum fl_sym_id sym;
     int dirfd;                /* open family: what a relative path is relative to */
     int msg_flags;            /* socket calls: their MSG_* flags */
+    unsigned msg_count;       /* recvmmsg, sendmmsg: how many messages (vlen) */
     FILE *stream;             /* stdio calls: the stream, whose error flag a failure sets */
     const char *host;         /* resolver calls: the name or address asked about */
     long long offset;         /* positional writes: the offset written at; -1 for none */
@@ -133,6 +134,15 @@ void *fl_flatten(const struct iovec *iov, size_t cnt, size_t len);
  * shortened copy in out[FL_IOV_SHORT] and returns its count; else returns cnt. */
 size_t fl_partial_iov(const struct fl_call_ctx *c, const struct iovec **iov, size_t cnt,
                       struct iovec *out);
+
+/* Bytes described by the vlen messages of a recvmmsg or sendmmsg (saturating). */
+size_t fl_mmsg_len(const struct mmsghdr *msgs, unsigned int vlen);
+
+/* PARTIAL on recvmmsg or sendmmsg: how many of the vlen messages go, each whole (fewer messages
+ * is what either call may legally return, on any socket): the rule's share of vlen, or as many
+ * as fit in its byte count; at least 1. */
+unsigned int fl_partial_msgs(const struct fl_call_ctx *c, const struct mmsghdr *msgs,
+                             unsigned int vlen);
 
 /* Set a stream's _IO_ERR_SEEN or _IO_EOF_SEEN flag (NULL: nothing). */
 void fl_stream_flag(FILE *stream, int flag);

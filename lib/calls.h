@@ -38,6 +38,10 @@ enum fl_action {
 #define FL_ACTS_WRITE   (FL_ACTS_SYNC | FL_ACT(PARTIAL) | FL_ACT(CORRUPT))
 #define FL_ACTS_XFER    (FL_ACTS_CONTROL | FL_ACT(PARTIAL))
 #define FL_ACTS_BYTE    (FL_ACTS_SYNC | FL_ACT(CORRUPT))
+/* Reads that ask for no byte count (a character, a line): no partial. */
+#define FL_ACTS_READ_WHOLE (FL_ACTS_CONTROL | FL_ACT(EOF) | FL_ACT(CORRUPT))
+/* A call that returns nothing and cannot fail (sync): no error. */
+#define FL_ACTS_VOID    (FL_ACT(DELAY) | FL_ACT(KILL) | FL_ACT(DROP))
 
 /* How a call reports failure (see calls.def). */
 enum fl_errkind { FL_ERR_ERRNO, FL_ERR_EAI, FL_ERR_HERRNO };

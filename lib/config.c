@@ -1221,11 +1221,13 @@ static int read_rule_key(struct loader *ld, struct rule_ctx *r, const config_set
 /* ---- rules: what fits which call ------------------------------------------------------------- */
 
 /* What a call shows a rule besides its name, so which matchers can test it:
- *   FL_HAS_PATH  the path it opens (open openat creat fopen freopen), or the one its fd was
- *                opened with (every call on one fd);
+ *   FL_HAS_PATH  the path it opens (open openat creat fopen freopen) or names (rename link
+ *                symlink unlink mkdir rmdir truncate), or the one its fd was opened with (every
+ *                call on one fd);
  *   FL_HAS_PEER  the peer of the socket its fd is: calls on one fd, not those that open a path;
  *   FL_HAS_SIZE  the bytes asked (@read, @write) or allocated (@mem).
- * socket, msync, poll, ppoll, select, pselect and the @dns calls act on no one fd: none.
+ * socket, msync, sync, poll, ppoll, select, pselect and the @dns calls act on no one fd: none.
+ * ftruncate, fallocate, posix_fallocate, getline and fscanf ask for no byte count.
  * epoll_wait and epoll_pwait act on the epoll fd. The action masks are in calls.def. */
 enum { FL_HAS_PATH = 1u << 0, FL_HAS_PEER = 1u << 1, FL_HAS_SIZE = 1u << 2 };
 
@@ -1235,9 +1237,13 @@ static unsigned call_has(int id)
 
     switch (id) {
     case FL_CALL_open: case FL_CALL_openat: case FL_CALL_creat: case FL_CALL_fopen:
-    case FL_CALL_freopen:
+    case FL_CALL_freopen: case FL_CALL_rename: case FL_CALL_link: case FL_CALL_symlink:
+    case FL_CALL_unlink: case FL_CALL_mkdir: case FL_CALL_rmdir: case FL_CALL_truncate:
         return FL_HAS_PATH;
-    case FL_CALL_socket: case FL_CALL_msync:
+    case FL_CALL_ftruncate: case FL_CALL_fallocate: case FL_CALL_posix_fallocate:
+    case FL_CALL_getline: case FL_CALL_fscanf:         /* one fd, no byte count asked */
+        return FL_HAS_PATH | FL_HAS_PEER;
+    case FL_CALL_socket: case FL_CALL_msync: case FL_CALL_sync:
         return 0;
     case FL_CALL_epoll_wait: case FL_CALL_epoll_pwait:
         return FL_HAS_PATH | FL_HAS_PEER;

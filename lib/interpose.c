@@ -24,6 +24,11 @@
 /* glibc defines these as macros when optimising; the wrappers need the functions' names. */
 #undef fread_unlocked
 #undef fwrite_unlocked
+#undef getc
+#undef getc_unlocked
+#undef getchar
+#undef getchar_unlocked
+#undef fgetc_unlocked
 
 #include "action.h"
 #include "fdtable.h"
@@ -444,6 +449,32 @@
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
     }
+/* Calls on a name in the file system (rename, unlink, mkdir, truncate...): matched on that name,
+ * relative to `at` (AT_FDCWD or a directory fd); they open nothing, so nothing is recorded. */
+#define FL_SYM_NAME(sym, call, params, args, path, at)                                         \
+    int (*fl_real_##sym) params;                                                               \
+    __attribute__((noinline, cold)) static int fl_slow_##sym params                            \
+    {                                                                                          \
+        FL_CTX(c_, sym, call, -1, path, 0, NULL);                                              \
+        c_.dirfd = (at);                                                                       \
+        enum fl_step step_ = fl_begin(&c_);                                                    \
+        if (step_ == FL_PASS)                                                                  \
+            return fl_real_##sym args;                                                         \
+        if (step_ == FL_FAIL)                                                                  \
+            return -1;                                                                         \
+        int r_ = fl_real_##sym args;                                                           \
+        fl_after(&c_, r_);                                                                     \
+        return r_;                                                                             \
+    }                                                                                          \
+    FL_EXPORT int sym params;                                                                  \
+    FL_BOOT(int, sym, params, args)                                                            \
+    FL_EXPORT int sym params                                                                   \
+    {                                                                                          \
+        FL_RESOLVE_FIRST(sym, args);                                                           \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
+            return fl_slow_##sym args;                                                         \
+        return fl_real_##sym args;                                                             \
+    }
 /* stdio: short counts, end of file, corruption and lost writes through a FILE. */
 #define FL_SYM_FREAD(sym, call, params, args, stream, buf, size, n)                            \
     size_t (*fl_real_##sym) params;                                                            \
@@ -514,6 +545,77 @@
     FL_EXPORT char * sym params;                                                               \
     FL_BOOT(char *, sym, params, args)                                                         \
     FL_EXPORT char * sym params                                                                \
+    {                                                                                          \
+        FL_RESOLVE_FIRST(sym, args);                                                           \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
+            return fl_slow_##sym args;                                                         \
+        return fl_real_##sym args;                                                             \
+    }
+
+/* One byte read: an error or eof returns EOF with the stream's error or end-of-file flag (the
+ * error flag is set by fl_begin), corrupt flips a bit of the byte. */
+#define FL_SYM_FGETC(sym, call, params, args, stream)                                          \
+    int (*fl_real_##sym) params;                                                               \
+    __attribute__((noinline, cold)) static int fl_slow_##sym params                            \
+    {                                                                                          \
+        FL_CTX(c_, sym, call, fl_stream_fd(stream), NULL, 1, stream);                          \
+        enum fl_step step_ = fl_begin(&c_);                                                    \
+        if (step_ == FL_PASS)                                                                  \
+            return fl_real_##sym args;                                                         \
+        if (step_ == FL_FAIL)                                                                  \
+            return EOF;                                                                        \
+        enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
+        if (act_ == FL_ACT_EOF) {                                                              \
+            fl_stream_flag(stream, _IO_EOF_SEEN);                                              \
+            fl_after(&c_, EOF);                                                                \
+            return EOF;                                                                        \
+        }                                                                                      \
+        int r_ = fl_real_##sym args;                                                           \
+        if (act_ == FL_ACT_CORRUPT && r_ != EOF) {                                             \
+            unsigned char byte_ = (unsigned char)r_;                                           \
+            fl_corrupt(&c_, &byte_, 1);                                                        \
+            r_ = byte_;                                                                        \
+        }                                                                                      \
+        fl_after(&c_, r_);                                                                     \
+        return r_;                                                                             \
+    }                                                                                          \
+    FL_EXPORT int sym params;                                                                  \
+    FL_BOOT(int, sym, params, args)                                                            \
+    FL_EXPORT int sym params                                                                   \
+    {                                                                                          \
+        FL_RESOLVE_FIRST(sym, args);                                                           \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
+            return fl_slow_##sym args;                                                         \
+        return fl_real_##sym args;                                                             \
+    }
+
+/* A line read into *line (grown by the call): an error or eof returns -1 with the stream's
+ * error or end-of-file flag, corrupt flips bits in the line returned (never its NUL). */
+#define FL_SYM_GETLINE(sym, call, params, args, stream, line)                                  \
+    ssize_t (*fl_real_##sym) params;                                                           \
+    __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                        \
+    {                                                                                          \
+        FL_CTX(c_, sym, call, fl_stream_fd(stream), NULL, 0, stream);                          \
+        enum fl_step step_ = fl_begin(&c_);                                                    \
+        if (step_ == FL_PASS)                                                                  \
+            return fl_real_##sym args;                                                         \
+        if (step_ == FL_FAIL)                                                                  \
+            return -1;                                                                         \
+        enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
+        if (act_ == FL_ACT_EOF) {                                                              \
+            fl_stream_flag(stream, _IO_EOF_SEEN);                                              \
+            fl_after(&c_, -1);                                                                 \
+            return -1;                                                                         \
+        }                                                                                      \
+        ssize_t r_ = fl_real_##sym args;                                                       \
+        if (act_ == FL_ACT_CORRUPT && r_ > 0)                                                  \
+            fl_corrupt(&c_, *line, (size_t)r_);                                                \
+        fl_after(&c_, r_);                                                                     \
+        return r_;                                                                             \
+    }                                                                                          \
+    FL_EXPORT ssize_t sym params;                                                              \
+    FL_BOOT(ssize_t, sym, params, args)                                                        \
+    FL_EXPORT ssize_t sym params                                                               \
     {                                                                                          \
         FL_RESOLVE_FIRST(sym, args);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \

@@ -1,11 +1,14 @@
 /* The hand-written wrappers: calls whose arguments are variadic (open, printf), whose failure is
- * reported in their own codes (the resolver, posix_memalign), or that must recognise the
- * bootstrap arena (realloc, free). Each keeps the generated wrappers' two paths. */
+ * reported in their own codes (the resolver, posix_memalign, posix_fallocate), that free what
+ * they are given even when they fail (close, fclose), that count messages rather than bytes
+ * (recvmmsg, sendmmsg), that return nothing (sync), or that must recognise the bootstrap arena
+ * (realloc, free). Each keeps the generated wrappers' two paths. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/close_range.h>
@@ -131,6 +134,45 @@ FL_EXPORT int close(int fd)
     if (step == FL_RUN)
         fl_after(&c, r);
     return r;
+}
+
+/* ---- fclose: frees the stream even when it fails ------------------------------------------- */
+
+static int (*fl_real_fclose)(FILE *stream);
+
+/* The slow path of fclose: the fd is forgotten once the rules have looked at it, and an
+ * injected failure loses what was buffered (as a failed flush would) and still frees the
+ * stream, as the real fclose always does. */
+static int fclose_slow(FILE *stream, int fd)
+{
+    FL_CTX(c, fclose, fclose, fd, NULL, 0, stream);
+    enum fl_step step = fl_begin(&c);
+    if (__builtin_expect(fl_fd_tracking, 0) && fd >= 0)
+        fl_fd_closed(fd);
+    if (step == FL_FAIL) {
+        int e = errno;
+        __fpurge(stream);
+        fl_real_fclose(stream);
+        errno = e;
+        return EOF;
+    }
+    int r = fl_real_fclose(stream);
+    if (step == FL_RUN)
+        fl_after(&c, r);
+    return r;
+}
+
+FL_EXPORT int fclose(FILE *stream)
+{
+    FL_RESOLVE(fclose);
+    int fd = fl_stream_fd(stream);
+    if (__builtin_expect(fl_events_owns_fd(fd), 0))
+        fl_events_make_way(fd); /* libc closes the stream's fd inside: not the shim's file */
+    if (ARMED(fclose))
+        return fclose_slow(stream, fd);
+    if (__builtin_expect(fl_fd_tracking, 0) && fd >= 0)
+        fl_fd_closed(fd);
+    return fl_real_fclose(stream);
 }
 
 /* close_range: the program closes every fd it does not know; the shim's own stay open. */
@@ -448,6 +490,234 @@ FL_EXPORT int __printf_chk(int flag, const char *fmt, ...)
     return r;
 }
 
+/* ---- the scanf family: the plain forms run on vfscanf, the C99 ones on __isoc99_vfscanf ----- */
+
+/* glibc's headers rename fscanf and its family to the __isoc99_ forms in C99 mode: each wrapper
+ * is given the symbol it stands for with an asm label. */
+static int (*fl_real_vfscanf)(FILE *stream, const char *fmt, va_list ap);
+static int (*fl_real___isoc99_vfscanf)(FILE *stream, const char *fmt, va_list ap);
+
+/* One scanf call on stream: c99 picks __isoc99_vfscanf (the two differ in what %a means). A
+ * failure returns EOF with the error flag and errno, eof returns EOF with the end-of-file flag
+ * and reads nothing. */
+static int scanf_any(enum fl_sym_id sym, bool c99, FILE *stream, const char *fmt, va_list ap)
+{
+    if (c99)
+        FL_RESOLVE(__isoc99_vfscanf);
+    else
+        FL_RESOLVE(vfscanf);
+    int (*real)(FILE *, const char *, va_list) = c99 ? fl_real___isoc99_vfscanf : fl_real_vfscanf;
+    if (!ARMED(fscanf))
+        return real(stream, fmt, ap);
+    FL_CTX(c, fscanf, fscanf, fl_stream_fd(stream), NULL, 0, stream);
+    c.sym = sym;
+    enum fl_step step = fl_begin(&c);
+    if (step == FL_FAIL)
+        return EOF;
+    if (step == FL_ACT) { /* eof, the only action besides those fl_begin applies */
+        fl_stream_flag(stream, _IO_EOF_SEEN);
+        fl_after(&c, EOF);
+        return EOF;
+    }
+    int r = real(stream, fmt, ap);
+    if (step == FL_RUN)
+        fl_after(&c, r);
+    return r;
+}
+
+FL_EXPORT int fl_fscanf(FILE *stream, const char *fmt, ...) __asm__("fscanf");
+FL_EXPORT int fl_scanf(const char *fmt, ...) __asm__("scanf");
+FL_EXPORT int fl_vfscanf(FILE *stream, const char *fmt, va_list ap) __asm__("vfscanf");
+FL_EXPORT int fl_vscanf(const char *fmt, va_list ap) __asm__("vscanf");
+FL_EXPORT int fl_isoc99_fscanf(FILE *stream, const char *fmt, ...) __asm__("__isoc99_fscanf");
+FL_EXPORT int fl_isoc99_scanf(const char *fmt, ...) __asm__("__isoc99_scanf");
+FL_EXPORT int fl_isoc99_vfscanf(FILE *stream, const char *fmt, va_list ap)
+    __asm__("__isoc99_vfscanf");
+FL_EXPORT int fl_isoc99_vscanf(const char *fmt, va_list ap) __asm__("__isoc99_vscanf");
+
+/* fscanf, as the C library's: counts as call fscanf. */
+FL_EXPORT int fl_fscanf(FILE *stream, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = scanf_any(FL_SYM_fscanf, false, stream, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+/* scanf: fscanf on stdin. */
+FL_EXPORT int fl_scanf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = scanf_any(FL_SYM_scanf, false, stdin, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+/* vfscanf: fscanf with a va_list. */
+FL_EXPORT int fl_vfscanf(FILE *stream, const char *fmt, va_list ap)
+{
+    return scanf_any(FL_SYM_vfscanf, false, stream, fmt, ap);
+}
+
+/* vscanf: vfscanf on stdin. */
+FL_EXPORT int fl_vscanf(const char *fmt, va_list ap)
+{
+    return scanf_any(FL_SYM_vscanf, false, stdin, fmt, ap);
+}
+
+/* __isoc99_fscanf: the C99 fscanf that glibc's headers call. */
+FL_EXPORT int fl_isoc99_fscanf(FILE *stream, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = scanf_any(FL_SYM___isoc99_fscanf, true, stream, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+/* __isoc99_scanf: the C99 scanf. */
+FL_EXPORT int fl_isoc99_scanf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = scanf_any(FL_SYM___isoc99_scanf, true, stdin, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+/* __isoc99_vfscanf: the C99 vfscanf. */
+FL_EXPORT int fl_isoc99_vfscanf(FILE *stream, const char *fmt, va_list ap)
+{
+    return scanf_any(FL_SYM___isoc99_vfscanf, true, stream, fmt, ap);
+}
+
+/* __isoc99_vscanf: the C99 vscanf. */
+FL_EXPORT int fl_isoc99_vscanf(const char *fmt, va_list ap)
+{
+    return scanf_any(FL_SYM___isoc99_vscanf, true, stdin, fmt, ap);
+}
+
+/* ---- recvmmsg and sendmmsg: whole messages -------------------------------------------------- */
+
+static int (*fl_real_recvmmsg)(int fd, struct mmsghdr *msgs, unsigned int vlen, int flags,
+                               struct timespec *timeout);
+static int (*fl_real_sendmmsg)(int fd, struct mmsghdr *msgs, unsigned int vlen, int flags);
+
+/* The slow path of both: partial passes fewer whole messages (fl_partial_msgs), drop (sendmmsg)
+ * reports every message sent, each with its full length, and sends none. */
+static int mmsg_slow(enum fl_sym_id sym, int fd, struct mmsghdr *msgs, unsigned int vlen,
+                     int flags, struct timespec *timeout)
+{
+    bool out = sym == FL_SYM_sendmmsg;
+    struct fl_call_ctx c;
+    fl_ctx_init(&c, out ? FL_CALL_sendmmsg : FL_CALL_recvmmsg, sym, fd, NULL,
+                fl_mmsg_len(msgs, vlen), NULL);
+    c.msg_flags = flags;
+    c.msg_count = vlen;
+    enum fl_step step = fl_begin(&c);
+    if (step == FL_FAIL)
+        return -1;
+    enum fl_action act = step == FL_ACT ? c.v.action : FL_ACT_DELAY;
+    if (act == FL_ACT_DROP) {
+        for (unsigned int i = 0; i < vlen; i++) {
+            size_t n = fl_iov_len(msgs[i].msg_hdr.msg_iov, msgs[i].msg_hdr.msg_iovlen);
+            msgs[i].msg_len = n > UINT_MAX ? UINT_MAX : (unsigned int)n;
+        }
+        fl_after(&c, (long)vlen);
+        return (int)vlen;
+    }
+    if (act == FL_ACT_PARTIAL)
+        vlen = fl_partial_msgs(&c, msgs, vlen);
+    int r = out ? fl_real_sendmmsg(fd, msgs, vlen, flags)
+                : fl_real_recvmmsg(fd, msgs, vlen, flags, timeout);
+    if (step != FL_PASS)
+        fl_after(&c, r);
+    return r;
+}
+
+FL_EXPORT int recvmmsg(int fd, struct mmsghdr *msgs, unsigned int vlen, int flags,
+                       struct timespec *timeout)
+{
+    FL_RESOLVE(recvmmsg);
+    if (!ARMED(recvmmsg))
+        return fl_real_recvmmsg(fd, msgs, vlen, flags, timeout);
+    return mmsg_slow(FL_SYM_recvmmsg, fd, msgs, vlen, flags, timeout);
+}
+
+FL_EXPORT int sendmmsg(int fd, struct mmsghdr *msgs, unsigned int vlen, int flags)
+{
+    FL_RESOLVE(sendmmsg);
+    if (!ARMED(sendmmsg))
+        return fl_real_sendmmsg(fd, msgs, vlen, flags);
+    return mmsg_slow(FL_SYM_sendmmsg, fd, msgs, vlen, flags, NULL);
+}
+
+/* ---- posix_fallocate: returns its error; sync: returns nothing ------------------------------ */
+
+static int (*fl_real_posix_fallocate)(int fd, off_t off, off_t len);
+static int (*fl_real_posix_fallocate64)(int fd, off64_t off, off64_t len);
+
+/* An injected failure is returned as the error number, errno left as it was. */
+static int posix_fallocate_any(enum fl_sym_id sym, int fd, off64_t off, off64_t len)
+{
+    int saved = errno;
+    FL_CTX(c, posix_fallocate, posix_fallocate, fd, NULL, 0, NULL);
+    c.sym = sym;
+    enum fl_step step = fl_begin(&c);
+    if (step == FL_FAIL) {
+        errno = saved;
+        return c.err;
+    }
+    int r = sym == FL_SYM_posix_fallocate ? fl_real_posix_fallocate(fd, off, len)
+                                          : fl_real_posix_fallocate64(fd, off, len);
+    if (step == FL_RUN)
+        fl_after(&c, r);
+    return r;
+}
+
+FL_EXPORT int posix_fallocate(int fd, off_t off, off_t len)
+{
+    FL_RESOLVE(posix_fallocate);
+    if (!ARMED(posix_fallocate))
+        return fl_real_posix_fallocate(fd, off, len);
+    return posix_fallocate_any(FL_SYM_posix_fallocate, fd, off, len);
+}
+
+FL_EXPORT int posix_fallocate64(int fd, off64_t off, off64_t len)
+{
+    FL_RESOLVE(posix_fallocate64);
+    if (!ARMED(posix_fallocate))
+        return fl_real_posix_fallocate64(fd, off, len);
+    return posix_fallocate_any(FL_SYM_posix_fallocate64, fd, off, len);
+}
+
+static void (*fl_real_sync)(void);
+
+/* sync cannot fail: a delay slows it, kill crashes at it, drop returns at once having synced
+ * nothing. */
+static void sync_slow(void)
+{
+    FL_CTX(c, sync, sync, -1, NULL, 0, NULL);
+    enum fl_step step = fl_begin(&c);
+    if (step == FL_ACT && c.v.action == FL_ACT_DROP) {
+        fl_after(&c, 0);
+        return;
+    }
+    fl_real_sync();
+    if (step == FL_RUN)
+        fl_after(&c, 0);
+}
+
+FL_EXPORT void sync(void)
+{
+    FL_RESOLVE(sync);
+    if (!ARMED(sync))
+        return fl_real_sync();
+    sync_slow();
+}
+
 /* ---- the resolver: EAI_* codes and h_errno -------------------------------------------------- */
 
 static int (*fl_real_getaddrinfo)(const char *node, const char *service,
@@ -736,6 +1006,7 @@ void fl_resolve_hand(void)
     FL_RESOLVE(openat);
     FL_RESOLVE(openat64);
     FL_RESOLVE(close);
+    FL_RESOLVE(fclose);
     FL_RESOLVE(close_range);
     FL_RESOLVE(connect);
     FL_RESOLVE(accept);
@@ -747,6 +1018,20 @@ void fl_resolve_hand(void)
     FL_RESOLVE(fcntl64);
     FL_RESOLVE(vfprintf);
     FL_RESOLVE(__vfprintf_chk);
+    FL_RESOLVE(vfscanf);
+    FL_RESOLVE(__isoc99_vfscanf);
+    FL_RESOLVE(recvmmsg);
+    FL_RESOLVE(sendmmsg);
+    FL_RESOLVE(posix_fallocate);
+    FL_RESOLVE(posix_fallocate64);
+    FL_RESOLVE(sync);
+    FL_RESOLVE(vfscanf);
+    FL_RESOLVE(__isoc99_vfscanf);
+    FL_RESOLVE(recvmmsg);
+    FL_RESOLVE(sendmmsg);
+    FL_RESOLVE(posix_fallocate);
+    FL_RESOLVE(posix_fallocate64);
+    FL_RESOLVE(sync);
     FL_RESOLVE(getaddrinfo);
     FL_RESOLVE(getnameinfo);
     FL_RESOLVE(gethostbyname);

@@ -208,7 +208,7 @@ static unsigned rule_needs(const struct fl_rule_spec *s, enum fl_call_id call)
 {
     unsigned n = 0;
     bool opens_path = fl_calls[call].classes & FL_CLASS_FILE && call != FL_CALL_close &&
-                      call != FL_CALL_fdopen;
+                      call != FL_CALL_fclose && call != FL_CALL_fdopen;
     if (s->path && !opens_path)
         n |= FL_NEED_PATH;
     if (s->has_peer)

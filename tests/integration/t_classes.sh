@@ -27,7 +27,7 @@ while read -r class want; do
     got=$(jsonl fields --where event=fault ev.jsonl -- call | sort -u | tr '\n' ' ')
     expect_eq "calls hit by $class" "$want" "${got% }"
 done <<'CLASSES'
-@file close fopen open openat
+@file close fclose fopen open openat unlink
 @read fgets fread pread read recv
 @write fflush fprintf fputs fwrite pwrite send write
 @net accept bind connect getaddrinfo listen recv send shutdown socket
@@ -35,7 +35,7 @@ done <<'CLASSES'
 @sync fdatasync fsync
 @wait poll select
 @mem calloc malloc posix_memalign realloc
-@all accept bind calloc close connect fdatasync fflush fgets fopen fprintf fputs fread fsync fwrite getaddrinfo listen malloc open openat poll posix_memalign pread pwrite read realloc recv select send shutdown socket write
+@all accept bind calloc close connect fclose fdatasync fflush fgets fopen fprintf fputs fread fsync fwrite getaddrinfo listen malloc open openat poll posix_memalign pread pwrite read realloc recv select send shutdown socket unlink write
 CLASSES
 
 # A class and a call of it in one rule count each call once (the probe calls fsync, fdatasync,

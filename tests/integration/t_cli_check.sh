@@ -169,7 +169,7 @@ rule flip (c2.conf:7)
 
 rule lost (c2.conf:8)
   calls        write pwrite writev pwritev send sendto sendmsg fwrite fputs
-               fputc fprintf fflush
+               fputc fprintf fflush sendmmsg
   enabled      true
   max_size     10
   after        0
