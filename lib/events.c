@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "events.h"
+#include "hint.h"
 #include "real.h"
 #include "safefile.h"
 
@@ -486,7 +487,7 @@ static void summary_row(const struct fl_rule *r, void *arg)
             n += (size_t)snprintf(acts + n, sizeof acts - n, "%s%s=%llu", n ? " " : "",
                                   fl_action_name(a), (unsigned long long)r->by_action[a]);
     int len = snprintf(line, sizeof line, "  %-24s %-8s %10llu %10llu  %s\n", r->spec->name,
-                       r->armed ? "armed" : "dormant", (unsigned long long)r->matched,
+                       fl_rule_state(r), (unsigned long long)r->matched,
                        (unsigned long long)r->injected, n ? acts : "-");
     size_t n_line = len <= 0 ? 0 : (size_t)len < sizeof line ? (size_t)len : sizeof line - 1;
     write_all(*(int *)arg, line, n_line);
@@ -505,6 +506,7 @@ void fl_events_summary(void)
         return;   /* no stderr: no summary */
     write_all(fd, head, (size_t)n);
     fl_rules_each(summary_row, &fd);
+    fl_hint_summary(fd);
 }
 
 void fl_events_control(const char *command, bool failed)

@@ -16,6 +16,7 @@
 #include "control.h"
 #include "events.h"
 #include "fdtable.h"
+#include "hint.h"
 #include "interpose.h"
 #include "rules.h"
 
@@ -140,6 +141,7 @@ static void atfork_child(void)
     state.seed = fl_child_seed(state.seed, state.forks);
     state.forks = 0;
     fl_rules_atfork_child(state.seed);
+    fl_hint_atfork_child();
     fl_events_atfork_child(state.seed, state.source, fl_rules_current()->nrules);
     if (state.control)
         fl_control_atfork_child(); /* last: a thread of its own, once all is reset */
@@ -229,6 +231,7 @@ static void load(void)
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
     state.active = true;
     fl_rules_publish(rs);
+    fl_hint_watch(rs);
     if (state.control && fl_control_start() != 0) { /* it said why */
         if (strict_mode())
             _exit(2);
@@ -256,6 +259,7 @@ int fl_reload(struct fl_diag *diag)
         rs->rules[i].armed = false;
     /* The old rules are not freed: a call in flight may still be reading the rule it fired. */
     fl_rules_publish(rs);
+    fl_hint_watch(rs);
     return 0;
 }
 

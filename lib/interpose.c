@@ -32,6 +32,7 @@
 
 #include "action.h"
 #include "fdtable.h"
+#include "hint.h"
 #include "interpose.h"
 #include "real.h"
 
@@ -509,6 +510,7 @@
     FL_EXPORT size_t sym params                                                                \
     {                                                                                          \
         FL_RESOLVE_FIRST(sym, args);                                                           \
+        fl_note_use(FL_CALL_##call);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
@@ -547,6 +549,7 @@
     FL_EXPORT char * sym params                                                                \
     {                                                                                          \
         FL_RESOLVE_FIRST(sym, args);                                                           \
+        fl_note_use(FL_CALL_##call);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
@@ -584,6 +587,7 @@
     FL_EXPORT int sym params                                                                   \
     {                                                                                          \
         FL_RESOLVE_FIRST(sym, args);                                                           \
+        fl_note_use(FL_CALL_##call);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
@@ -618,6 +622,7 @@
     FL_EXPORT ssize_t sym params                                                               \
     {                                                                                          \
         FL_RESOLVE_FIRST(sym, args);                                                           \
+        fl_note_use(FL_CALL_##call);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
@@ -658,6 +663,7 @@
     FL_EXPORT size_t sym params                                                                \
     {                                                                                          \
         FL_RESOLVE_FIRST(sym, args);                                                           \
+        fl_note_use(FL_CALL_##call);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
@@ -699,6 +705,7 @@
     FL_EXPORT int sym params                                                                   \
     {                                                                                          \
         FL_RESOLVE_FIRST(sym, args);                                                           \
+        fl_note_use(FL_CALL_##call);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
@@ -733,6 +740,7 @@
     FL_EXPORT int sym params                                                                   \
     {                                                                                          \
         FL_RESOLVE_FIRST(sym, args);                                                           \
+        fl_note_use(FL_CALL_##call);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
@@ -764,6 +772,7 @@
     FL_EXPORT int sym params                                                                   \
     {                                                                                          \
         FL_RESOLVE_FIRST(sym, args);                                                           \
+        fl_note_use(FL_CALL_##call);                                                           \
         if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \

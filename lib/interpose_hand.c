@@ -18,6 +18,7 @@
 #include "action.h"
 #include "events.h"
 #include "fdtable.h"
+#include "hint.h"
 #include "interpose.h"
 
 #define ARMED(call) __builtin_expect(fl_call_armed(FL_CALL_##call), 0)
@@ -414,6 +415,7 @@ static int printf_act(struct fl_call_ctx *c, FILE *stream, const char *fmt, va_l
 
 static int printf_any(enum fl_sym_id sym, FILE *stream, int flag, const char *fmt, va_list ap)
 {
+    fl_note_use(FL_CALL_fprintf);
     if (!ARMED(fprintf))
         return real_vfprintf(stream, flag, fmt, ap);
     va_list sized;
@@ -507,6 +509,7 @@ static int scanf_any(enum fl_sym_id sym, bool c99, FILE *stream, const char *fmt
     else
         FL_RESOLVE(vfscanf);
     int (*real)(FILE *, const char *, va_list) = c99 ? fl_real___isoc99_vfscanf : fl_real_vfscanf;
+    fl_note_use(FL_CALL_fscanf);
     if (!ARMED(fscanf))
         return real(stream, fmt, ap);
     FL_CTX(c, fscanf, fscanf, fl_stream_fd(stream), NULL, 0, stream);
