@@ -50,7 +50,7 @@ TEST_PKGS := mandoc valgrind redis-server redis-tools nginx-light postgresql git
 
 # ---- the shim ----------------------------------------------------------------------------
 # Modules that do not interpose anything: unit tests link these directly.
-CORE      := calls config rules events_fmt fdtable real ctlpath text
+CORE      := calls config rules events_fmt fdtable epoch real ctlpath text
 SHIM_SRC  := $(wildcard lib/*.c)
 SHIM_OBJ  := $(SHIM_SRC:lib/%.c=$(B)/lib/%.o)
 CORE_OBJ  := $(CORE:%=$(B)/lib/%.o)
