@@ -18,6 +18,7 @@
 #include "config.h"
 #include "control.h"
 #include "ctlpath.h"
+#include "epoch.h"
 #include "events.h"
 #include "real.h"
 #include "rules.h"
@@ -253,6 +254,7 @@ static void *serve(void *arg)
         struct pollfd p = {fl_events_kept_fd(), POLLIN, 0}; /* it may have moved: dup2 */
         int r = poll(&p, 1, timeout > 1000 ? 1000 : timeout);
         check_expiry();
+        fl_epoch_reclaim(); /* what calls were still reading when it was replaced */
         if (r <= 0)
             continue;
         int fd = accept4(p.fd, NULL, NULL, SOCK_CLOEXEC);

@@ -34,6 +34,8 @@ static struct fl_ruleset *current;
 static bool paused;          /* every rule held: nothing armed until resumed */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int rearm_pending;    /* a rule was spent while the lock was busy: re-arm the calls */
+static unsigned call_needs[FL_CALL_COUNT]; /* the published ruleset's needs: read without a */
+                                           /* read section, as fl_armed is */
 
 static void arm_calls(struct fl_ruleset *rs);
 
@@ -306,6 +308,7 @@ static void arm_calls(struct fl_ruleset *rs)
         }
         if (rs)
             __atomic_store_n(&rs->needs[c], needs, __ATOMIC_RELAXED);
+        __atomic_store_n(&call_needs[c], needs, __ATOMIC_RELAXED);
         track |= (needs & (FL_NEED_PATH | FL_NEED_PEER)) != 0;
         __atomic_store_n(&fl_armed[c], any, __ATOMIC_RELEASE);
     }
@@ -314,11 +317,7 @@ static void arm_calls(struct fl_ruleset *rs)
 
 unsigned fl_rules_needs(enum fl_call_id call)
 {
-    unsigned token = fl_epoch_enter();
-    struct fl_ruleset *rs = fl_rules_current();
-    unsigned needs = rs ? __atomic_load_n(&rs->needs[call], __ATOMIC_RELAXED) : 0;
-    fl_epoch_leave(token);
-    return needs;
+    return __atomic_load_n(&call_needs[call], __ATOMIC_RELAXED);
 }
 
 /* CLOCK_MONOTONIC in nanoseconds (vDSO: no syscall). */
