@@ -2,8 +2,10 @@
 # reload and set free what they replace: a process with a 1,000-rule config (rules on @all,
 # @read and @write calls, so every call's index is long) gets 300 reloads and 600 sets through
 # its control socket; its resident memory (VmRSS) after them stays within twice what it was
-# after the first 10 reloads, plus 8 MB. Each reload builds a new ruleset of about 0.7 MB
-# (kept for ever, 300 of them came to about 230 MB); freed, the process reuses the same memory.
+# after the first 10 reloads, plus 8 MB. Each reload builds a new ruleset
+# (about 1 MB: kept for ever, 300 of them came to about 300 MB); freed once no call can still
+# read them, the process reuses the same memory (measured: 19.1 MB after 10 reloads, 19.5 MB
+# after 300 and after 600 sets; 26 MB, 322 MB and 440 MB before).
 . "$FL_ROOT/tests/integration/lib.sh"
 python_bin
 export XDG_RUNTIME_DIR="$PWD/run"
@@ -61,6 +63,10 @@ after_reloads=$(rss "$pid")
 after=$(rss "$pid")
 note "VmRSS: after 10 reloads ${base} kB, after 300 reloads ${after_reloads} kB, after 600 sets ${after} kB"
 echo "VmRSS: after 10 reloads ${base} kB, after 300 reloads ${after_reloads} kB, after 600 sets ${after} kB" >&2
+kill -0 "$prog" || fail "the program died: $(cat err.txt)"
+# A sanitizer's quarantine holds freed memory back (256 MB under ASan): the work above still
+# looks for use after free, the bound cannot hold.
+[ -z "${FL_PRELOAD_FIRST:-}" ] || { note "under a sanitizer: VmRSS bound not checked"; exit 0; }
 limit=$((2 * base + 8192))
 [ "$after_reloads" -le "$limit" ] || fail "VmRSS after 300 reloads: $after_reloads kB, over $limit kB"
 [ "$after" -le "$limit" ] || fail "VmRSS after 600 sets: $after kB, over $limit kB"
