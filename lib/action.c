@@ -387,7 +387,7 @@ static enum fl_step apply_before(struct fl_call_ctx *c)
          * ignored signal lets the call go on. */
         fl_events_fault(c, 0);
         c->logged = true;
-        raise(v->spec->kill_signal);
+        raise(v->kill_signal);
         return FL_PASS;
     case FL_ACT_DELAY:
         return FL_RUN;
@@ -436,11 +436,11 @@ size_t fl_iov_len(const struct iovec *iov, size_t cnt)
 
 size_t fl_partial_count(const struct fl_call_ctx *c, size_t n)
 {
-    const struct fl_rule_spec *s = c->v.spec;
+    const struct fl_verdict *v = &c->v;
     if (n <= 1)
         return n;
-    size_t keep = s->partial_pct ? (size_t)((unsigned __int128)n * s->partial_pct / 100)
-                                 : (s->partial_bytes < n ? (size_t)s->partial_bytes : n);
+    size_t keep = v->partial_pct ? (size_t)((unsigned __int128)n * v->partial_pct / 100)
+                                 : (v->partial_bytes < n ? (size_t)v->partial_bytes : n);
     return keep ? keep : 1;
 }
 
@@ -449,7 +449,7 @@ static void flip_bits(const struct fl_call_ctx *c, size_t len,
                       unsigned char *(*at)(const void *where, size_t i), const void *where)
 {
     uint64_t state = c->v.draw, chosen[64];
-    uint32_t want = c->v.spec->corrupt_bits, n = 0;
+    uint32_t want = c->v.corrupt_bits, n = 0;
     uint64_t bits = (uint64_t)len * 8;
     if (want > bits)
         want = (uint32_t)bits;
@@ -590,7 +590,7 @@ size_t fl_mmsg_len(const struct mmsghdr *msgs, unsigned int vlen)
 unsigned int fl_partial_msgs(const struct fl_call_ctx *c, const struct mmsghdr *msgs,
                              unsigned int vlen)
 {
-    const struct fl_rule_spec *s = c->v.spec;
+    const struct fl_verdict *s = &c->v;
     if (vlen <= 1)
         return vlen;
     if (s->partial_pct) {

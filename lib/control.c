@@ -20,6 +20,7 @@
 #include "config.h"
 #include "control.h"
 #include "ctlpath.h"
+#include "epoch.h"
 #include "events.h"
 #include "real.h"
 #include "rules.h"
@@ -408,6 +409,7 @@ static void *serve(void *arg)
             }
         int r = poll(p, (nfds_t)n, poll_timeout(now, listening));
         check_expiry();
+        fl_epoch_reclaim(); /* what calls were still reading when it was replaced */
         if (r < 0)
             continue;
         now = mono_ns();

@@ -442,7 +442,7 @@ void fl_events_fault(const struct fl_call_ctx *c, long done)
     int saved = errno;
     fl_jbuf_init(&b, buf, sizeof buf);
     stamp(&b, "fault");
-    fl_jbuf_str(&b, "rule", v->spec->name);
+    fl_jbuf_str(&b, "rule", v->rule_name);
     fl_jbuf_str(&b, "call", fl_calls[c->m.call].name);
     fl_jbuf_str(&b, "symbol", fl_syms[c->sym].name);
     if (c->m.fd >= 0)

@@ -1,7 +1,8 @@
 /* What each fd is: its kind, the path it was opened with, its peer. Recorded by the wrappers of
  * open, connect, accept, dup and close while fl_fd_tracking is on (an armed rule matches on
  * paths or peers); anything not recorded is found out on the slow path (fstat, readlink of
- * /proc/self/fd, getpeername). */
+ * /proc/self/fd, getpeername). Lock-free (fdtable.c): safe in signal handlers and across fork,
+ * whose child keeps the table as it keeps the fds. */
 #ifndef FL_FDTABLE_H
 #define FL_FDTABLE_H
 
@@ -41,11 +42,5 @@ bool fl_fd_peer(int fd, struct sockaddr_storage *out);
 /* Make `path` (relative to dirfd) absolute and tidy ("./" and ".." folded) into buf; NULL when
  * it does not fit or the working directory is unknown. */
 const char *fl_path_absolute(int dirfd, const char *path, char *buf, size_t cap);
-
-/* Fork handlers: the table's lock held across fork; the child keeps the table (it keeps the
- * fds). */
-void fl_fd_atfork_prepare(void);
-void fl_fd_atfork_parent(void);
-void fl_fd_atfork_child(void);
 
 #endif

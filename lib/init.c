@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "epoch.h"
 #include "events.h"
 #include "fdtable.h"
 #include "hint.h"
@@ -118,17 +119,12 @@ static void refuse(const char *msg)
     fl_say("FAULTLINE_STRICT=0: running with no faults");
 }
 
+/* Fork takes no lock of the shim's (a signal handler may fork while its thread holds one): the
+ * fd table is lock-free, the rules lock starts free in the child, read sections are counted
+ * again from the forking thread's own. */
 static void atfork_prepare(void)
 {
     state.forks++;
-    fl_fd_atfork_prepare();
-    fl_rules_atfork_prepare();
-}
-
-static void atfork_parent(void)
-{
-    fl_rules_atfork_parent();
-    fl_fd_atfork_parent();
 }
 
 static void atfork_child(void)
@@ -137,7 +133,7 @@ static void atfork_child(void)
      * program's rules: a fork from inside the shim is already guarded. */
     int outer = fl_guard;
     fl_guard = 1;
-    fl_fd_atfork_child();
+    fl_epoch_atfork_child();
     state.seed = fl_child_seed(state.seed, state.forks);
     state.forks = 0;
     fl_rules_atfork_child(state.seed);
@@ -228,7 +224,7 @@ static void load(void)
     }
     state.inline_text = inline_text ? strdup(inline_text) : NULL;
     fl_events_start(seed, state.source, nrules, NULL);
-    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    pthread_atfork(atfork_prepare, NULL, atfork_child);
     state.active = true;
     fl_rules_publish(rs);
     fl_hint_watch(rs);
@@ -257,8 +253,8 @@ int fl_reload(struct fl_diag *diag)
     }
     for (size_t i = 0; !wanted && i < rs->nrules; i++)
         rs->rules[i].armed = false;
-    /* The old rules are not freed: a call in flight may still be reading the rule it fired. */
-    fl_rules_publish(rs);
+    /* The old rules are freed once no call in flight can still be reading them. */
+    fl_ruleset_retire(fl_rules_publish(rs));
     fl_hint_watch(rs);
     return 0;
 }

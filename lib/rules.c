@@ -5,13 +5,20 @@
  * draws from the n-th block of the rule's counter-based stream, so a rule's decisions depend on
  * the seed, its name and how many calls it has matched. A rule that counts (after, every,
  * times) counts every thread's calls in one sequence; a rule with only a probability counts and
- * draws per stripe of threads (FL_STRIPES), the first thread's stripe keyed as the rule. What
- * changes rules (publish, enable, pause, set, a rule running out of `times`) holds `lock`,
- * replaces what it changes and keeps the old copy alive: a decision in flight may still read it. */
+ * draws per stripe of threads (FL_STRIPES), the first thread's stripe keyed as the rule.
+ *
+ * What changes rules (publish, enable, pause, set) holds `lock`, replaces what it changes and
+ * retires the old copy through the epoch module (epoch.h): it is freed once no decision in
+ * flight, each inside a read section, can still read it. A decision never waits for the lock:
+ * a rule that fires its last `times` asks for the calls to be re-armed (rearm_pending) and does
+ * it only when the lock is free; a holder of the lock looks at the request after unlocking
+ * (unlock_rules). So a signal handler whose thread holds the lock never waits on it, and fork
+ * does not take it. */
 #include <errno.h>
 #include <fnmatch.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +33,29 @@ uint8_t fl_fd_tracking;
 static struct fl_ruleset *current;
 static bool paused;          /* every rule held: nothing armed until resumed */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int rearm_pending;    /* a rule was spent while the lock was busy: re-arm the calls */
+static unsigned call_needs[FL_CALL_COUNT]; /* the published ruleset's needs: read without a */
+                                           /* read section, as fl_armed is */
+
+static void arm_calls(struct fl_ruleset *rs);
+
+/* Re-arm the calls if a decision asked for it, unless the lock is busy: its holder does it. */
+static void rearm_if_asked(void)
+{
+    while (__atomic_load_n(&rearm_pending, __ATOMIC_SEQ_CST) &&
+           pthread_mutex_trylock(&lock) == 0) {
+        __atomic_store_n(&rearm_pending, 0, __ATOMIC_SEQ_CST);
+        arm_calls(__atomic_load_n(&current, __ATOMIC_ACQUIRE));
+        pthread_mutex_unlock(&lock);
+    }
+}
+
+/* Release the rules lock, then re-arm the calls if a decision asked for it meanwhile. */
+static void unlock_rules(void)
+{
+    pthread_mutex_unlock(&lock);
+    rearm_if_asked();
+}
 
 /* splitmix64: small, fast, and good enough to decide faults. Its k-th output from a key is a
  * function of the key and k alone, which makes it a counter-based generator (draw_at). */
@@ -112,7 +142,7 @@ static struct fl_call_rules *index_call(struct fl_rule *rules, size_t n, enum fl
         k += covers(rules[i].spec, c);
     if (!k)
         return NULL;
-    struct fl_call_rules *idx = malloc(sizeof *idx + k * sizeof idx->rules[0]);
+    struct fl_call_rules *idx = calloc(1, sizeof *idx + k * sizeof idx->rules[0]);
     if (!idx) {
         *ok = false;
         return NULL;
@@ -173,17 +203,43 @@ err:
     return NULL;
 }
 
+static void index_free(struct fl_epoch_node *node)
+{
+    free(node); /* the index starts with its node */
+}
+
 /* Index the rules of rs by call again (a rule's calls changed); call with the lock held. The
- * old index stays allocated: a decision in flight may be walking it. On allocation failure
- * the old index of that call stays. */
+ * old index is retired: a decision in flight may be walking it. On allocation failure the old
+ * index of that call stays. */
 static void rebuild_index(struct fl_ruleset *rs)
 {
     for (int c = 0; c < FL_CALL_COUNT; c++) {
         bool ok = true;
         struct fl_call_rules *idx = index_call(rs->rules, rs->nrules, c, &ok);
-        if (ok)
-            __atomic_store_n(&rs->by_call[c], idx, __ATOMIC_RELEASE);
+        if (!ok)
+            continue;
+        struct fl_call_rules *old = __atomic_exchange_n(&rs->by_call[c], idx, __ATOMIC_ACQ_REL);
+        if (old)
+            fl_epoch_retire(&old->node, index_free, false);
     }
+}
+
+/* A spec that `set` made: allocated on its own, with its node, retired when replaced. */
+struct set_spec {
+    struct fl_epoch_node node;
+    struct fl_rule_spec spec;
+};
+
+static struct set_spec *set_spec_of(struct fl_rule_spec *spec)
+{
+    return (struct set_spec *)((char *)spec - offsetof(struct set_spec, spec));
+}
+
+static void set_spec_free(struct fl_epoch_node *node)
+{
+    struct set_spec *ss = (struct set_spec *)node;
+    fl_rule_spec_free(&ss->spec);
+    free(ss);
 }
 
 void fl_ruleset_free(struct fl_ruleset *rs)
@@ -191,9 +247,9 @@ void fl_ruleset_free(struct fl_ruleset *rs)
     if (!rs)
         return;
     for (size_t i = 0; i < rs->nrules; i++) {
-        fl_rule_spec_free(rs->rules[i].spec);
-        if (rs->rules[i].spec != &rs->specs[i])
-            free(rs->rules[i].spec); /* set replaced it; the strings it took are freed above */
+        if (rs->rules[i].spec != &rs->specs[i]) /* set replaced it: its own allocation */
+            set_spec_free(&set_spec_of(rs->rules[i].spec)->node);
+        fl_rule_spec_free(&rs->specs[i]);
     }
     for (int c = 0; c < FL_CALL_COUNT; c++)
         free(rs->by_call[c]);
@@ -252,6 +308,7 @@ static void arm_calls(struct fl_ruleset *rs)
         }
         if (rs)
             __atomic_store_n(&rs->needs[c], needs, __ATOMIC_RELAXED);
+        __atomic_store_n(&call_needs[c], needs, __ATOMIC_RELAXED);
         track |= (needs & (FL_NEED_PATH | FL_NEED_PEER)) != 0;
         __atomic_store_n(&fl_armed[c], any, __ATOMIC_RELEASE);
     }
@@ -260,8 +317,7 @@ static void arm_calls(struct fl_ruleset *rs)
 
 unsigned fl_rules_needs(enum fl_call_id call)
 {
-    struct fl_ruleset *rs = fl_rules_current();
-    return rs ? __atomic_load_n(&rs->needs[call], __ATOMIC_RELAXED) : 0;
+    return __atomic_load_n(&call_needs[call], __ATOMIC_RELAXED);
 }
 
 /* CLOCK_MONOTONIC in nanoseconds (vDSO: no syscall). */
@@ -272,15 +328,29 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void fl_rules_publish(struct fl_ruleset *rs)
+struct fl_ruleset *fl_rules_publish(struct fl_ruleset *rs)
 {
     uint64_t armed_at = now_ns();
     pthread_mutex_lock(&lock);
     for (size_t i = 0; rs && i < rs->nrules; i++)
         rs->rules[i].armed_at_ns = armed_at;
-    __atomic_store_n(&current, rs, __ATOMIC_RELEASE);
+    struct fl_ruleset *old = __atomic_exchange_n(&current, rs, __ATOMIC_ACQ_REL);
     arm_calls(rs);
-    pthread_mutex_unlock(&lock);
+    unlock_rules();
+    return old != rs ? old : NULL;
+}
+
+static void ruleset_free_node(struct fl_epoch_node *node)
+{
+    fl_ruleset_free((struct fl_ruleset *)node); /* the ruleset starts with its node */
+}
+
+void fl_ruleset_retire(struct fl_ruleset *rs)
+{
+    if (!rs)
+        return;
+    fl_epoch_retire(&rs->node, ruleset_free_node, false);
+    fl_epoch_reclaim(); /* now, when no call is reading it; else later */
 }
 
 struct fl_ruleset *fl_rules_current(void)
@@ -445,18 +515,22 @@ bool fl_ruleset_decide(struct fl_ruleset *rs, const struct fl_match *m, struct f
         if (v->rule || !take_fault(r, s, &last))
             continue; /* an earlier rule won: this one does not count it as fired */
         v->rule = r;
-        v->spec = s;
+        size_t len = strnlen(s->name, FL_RULE_NAME_MAX);
+        memcpy(v->rule_name, s->name, len);
+        v->rule_name[len] = '\0';
         v->action = s->action;
         v->error = s->error;
+        v->partial_pct = s->partial_pct;
+        v->partial_bytes = s->partial_bytes;
+        v->corrupt_bits = s->corrupt_bits;
+        v->kill_signal = s->kill_signal;
         v->delay_ns = draw_delay(s, key, n);
         v->draw = draw_at(key, n, DRAW_ACTION);
         v->dry_run = s->dry_run;
         __atomic_add_fetch(&r->by_action[v->action], 1, __ATOMIC_RELAXED);
-        if (last) { /* spent: its calls may go back to the fast path */
-            pthread_mutex_lock(&lock);
-            if (rs == fl_rules_current())
-                arm_calls(rs);
-            pthread_mutex_unlock(&lock);
+        if (last && rs == fl_rules_current()) { /* spent: its calls may take the fast path */
+            __atomic_store_n(&rearm_pending, 1, __ATOMIC_SEQ_CST);
+            rearm_if_asked();
         }
     }
     return v->rule != NULL;
@@ -464,7 +538,10 @@ bool fl_ruleset_decide(struct fl_ruleset *rs, const struct fl_match *m, struct f
 
 bool fl_rules_decide(const struct fl_match *m, struct fl_verdict *v)
 {
-    return fl_ruleset_decide(fl_rules_current(), m, v);
+    unsigned token = fl_epoch_enter();
+    bool fired = fl_ruleset_decide(fl_rules_current(), m, v);
+    fl_epoch_leave(token);
+    return fired;
 }
 
 uint64_t fl_rule_matched(const struct fl_rule *r)
@@ -494,27 +571,19 @@ static struct fl_rule snapshot(const struct fl_rule *r)
 
 void fl_rules_each(void (*fn)(const struct fl_rule *rule, void *arg), void *arg)
 {
-    pthread_mutex_lock(&lock);
-    for (size_t i = 0; current && i < current->nrules; i++) {
-        struct fl_rule copy = snapshot(&current->rules[i]);
+    unsigned token = fl_epoch_enter();
+    struct fl_ruleset *rs = fl_rules_current();
+    for (size_t i = 0; rs && i < rs->nrules; i++) {
+        struct fl_rule copy = snapshot(&rs->rules[i]);
         fn(&copy, arg);
     }
-    pthread_mutex_unlock(&lock);
-}
-
-void fl_rules_atfork_prepare(void)
-{
-    pthread_mutex_lock(&lock);
-}
-
-void fl_rules_atfork_parent(void)
-{
-    pthread_mutex_unlock(&lock);
+    fl_epoch_leave(token);
 }
 
 void fl_rules_atfork_child(uint64_t seed)
 {
     pthread_mutex_init(&lock, NULL);
+    rearm_pending = 0;
     if (!current)
         return;
     current->seed = seed;
@@ -570,7 +639,7 @@ int fl_rules_enable(const char *name, bool on)
         __atomic_store_n(&r->armed, on, __ATOMIC_RELEASE);
         arm_calls(current);
     }
-    pthread_mutex_unlock(&lock);
+    unlock_rules();
     return r ? 0 : -1;
 }
 
@@ -579,7 +648,7 @@ void fl_rules_pause(bool on)
     pthread_mutex_lock(&lock);
     __atomic_store_n(&paused, on, __ATOMIC_RELAXED);
     arm_calls(current);
-    pthread_mutex_unlock(&lock);
+    unlock_rules();
 }
 
 bool fl_rules_paused(void)
@@ -587,36 +656,62 @@ bool fl_rules_paused(void)
     return __atomic_load_n(&paused, __ATOMIC_RELAXED);
 }
 
+/* Give spec the name, file and line of old (a rule's name in its text may be missing: "ruleN"
+ * comes from its place in the file); false when out of memory. */
+static bool keep_origin(struct fl_rule_spec *spec, const struct fl_rule_spec *old)
+{
+    char *name = strdup(old->name), *file = old->file ? strdup(old->file) : NULL;
+    if (!name || (old->file && !file)) {
+        free(name);
+        free(file);
+        return false;
+    }
+    free(spec->name);
+    free(spec->file);
+    spec->name = name;
+    spec->file = file;
+    spec->line = old->line;
+    return true;
+}
+
 int fl_rules_set(const char *name, const char *key, const char *value, struct fl_diag *diag)
 {
-    struct fl_rule_spec *spec = malloc(sizeof *spec);
-    if (!spec) {
+    struct set_spec *made = calloc(1, sizeof *made);
+    if (!made) {
         snprintf(diag->text, sizeof diag->text, "set: out of memory");
         return -1;
     }
+    struct fl_rule_spec *spec = &made->spec;
     pthread_mutex_lock(&lock);
     struct fl_rule *r = find(name);
     int rc = -1;
-    if (!r)
+    if (!r) {
         snprintf(diag->text, sizeof diag->text, "set: no rule '%s'", name);
-    else if (fl_config_set_key(r->spec->text, key, value, spec, diag) == 0) {
-        struct fl_rule_spec *old = r->spec; /* decisions in flight may still read it: kept */
+    } else if (fl_config_set_key(r->spec->text, key, value, spec, diag) == 0) {
+        struct fl_rule_spec *old = r->spec;
+        if (!keep_origin(spec, old)) {
+            snprintf(diag->text, sizeof diag->text, "set: out of memory");
+            goto out;
+        }
         if (strcmp(key, "dry_run") != 0)
             spec->dry_run = old->dry_run; /* taken from the global, not in the rule's text */
-        free(spec->file);
-        spec->file = old->file; /* still where it was written */
-        spec->line = old->line;
-        free(spec->name);
-        spec->name = old->name; /* the same name: events in flight print it */
         __atomic_store_n(&r->spec, spec, __ATOMIC_RELEASE);
+        size_t i = (size_t)(r - current->rules);
+        if (old != &current->specs[i]) /* one set made: decisions in flight may still read it */
+            fl_epoch_retire(&set_spec_of(old)->node, set_spec_free, false);
         if (strcmp(key, "enabled") == 0)
             __atomic_store_n(&r->armed, spec->enabled, __ATOMIC_RELEASE);
         rebuild_index(current);
         arm_calls(current);
-        spec = NULL;
+        made = NULL;
         rc = 0;
     }
-    pthread_mutex_unlock(&lock);
-    free(spec);
+out:
+    unlock_rules();
+    if (made) {
+        fl_rule_spec_free(&made->spec);
+        free(made);
+    }
+    fl_epoch_reclaim(); /* what this set replaced, when no call is reading it; else later */
     return rc;
 }

@@ -9,6 +9,7 @@
 
 #include "calls.h"
 #include "config.h"
+#include "epoch.h"
 
 /* One rule at run time. Deciding reads and counts without a lock (rules.c says how), so the
  * fields below are read and written with atomic operations; readers outside rules.c get
@@ -40,15 +41,20 @@ struct fl_stripe {
 
 /* The rules covering one call, in file order. */
 struct fl_call_rules {
+    struct fl_epoch_node node;           /* retired when `set` rebuilds the index */
     uint32_t n;
     struct fl_rule *rules[];
 };
 
 struct fl_ruleset {
+    struct fl_epoch_node node;                 /* retired when reload replaces it */
     uint64_t seed;
     struct fl_rule *rules;
     size_t nrules;
-    struct fl_rule_spec *specs;                /* the specs as loaded, rules[i].spec at first */
+    struct fl_rule_spec *specs;                /* the specs as loaded, rules[i].spec at first; */
+                                               /* the ruleset owns them and each rule's current */
+                                               /* spec (set: fl_rules_set retires the one it */
+                                               /* replaces, unless it is one of these) */
     struct fl_stripe *stripes;                 /* FL_STRIPES per rule */
     void *stripes_mem;                         /* their allocation (stripes is aligned in it) */
     struct fl_call_rules *by_call[FL_CALL_COUNT]; /* per call; NULL when no rule covers it */
@@ -79,12 +85,22 @@ enum {
     FL_NEED_SHORT = 1u << 5,
 };
 
-/* What the rules decided for one call. */
+/* The longest rule name (config.c refuses longer ones, FL_NAME_MAX there). */
+#define FL_RULE_NAME_MAX 64
+
+/* What the rules decided for one call: everything the action and the log need, copied, so that
+ * nothing refers to the ruleset once the decision is made (a reload may free it while the call
+ * runs). */
 struct fl_verdict {
-    struct fl_rule *rule;                /* the rule that fired, NULL when none did */
-    const struct fl_rule_spec *spec;     /* what that rule said when it fired */
+    struct fl_rule *rule;                /* which rule fired, NULL when none did: compare it, */
+                                         /* never follow it once fl_rules_decide returned */
+    char rule_name[FL_RULE_NAME_MAX + 1]; /* its name (cut at FL_RULE_NAME_MAX) */
     enum fl_action action;               /* the rule's action; FL_ACT_DELAY when delay is all */
     int error;                           /* as fl_rule_spec.error */
+    uint32_t partial_pct;                /* PARTIAL: as fl_rule_spec.partial_pct */
+    uint64_t partial_bytes;              /* PARTIAL: as fl_rule_spec.partial_bytes */
+    uint32_t corrupt_bits;               /* CORRUPT: bits to flip */
+    int kill_signal;                     /* KILL: the signal */
     uint64_t delay_ns;                   /* delay with its jitter drawn, 0 for none */
     uint64_t draw;                       /* a fresh draw of the rule's stream, for the action */
                                          /* (which bits to corrupt) */
@@ -112,8 +128,13 @@ struct fl_ruleset *fl_ruleset_new(struct fl_config *cfg, uint64_t seed);
 void fl_ruleset_free(struct fl_ruleset *rs);
 
 /* Make `rs` the process's ruleset, its rules armed now, and set fl_armed from it. Calls in
- * flight finish on the rules they saw. */
-void fl_rules_publish(struct fl_ruleset *rs);
+ * flight finish on the rules they saw. Returns the ruleset it replaced (NULL for none), which
+ * calls may still be reading: hand it to fl_ruleset_retire, or free it once no call can. */
+struct fl_ruleset *fl_rules_publish(struct fl_ruleset *rs);
+
+/* Free rs, no longer published, once no read section can still be reading it (epoch.h).
+ * NULL: nothing. */
+void fl_ruleset_retire(struct fl_ruleset *rs);
 
 /* The published ruleset, or NULL. */
 struct fl_ruleset *fl_rules_current(void);
@@ -123,11 +144,13 @@ unsigned fl_rules_needs(enum fl_call_id call);
 
 /* Decide a call against the published ruleset: every armed rule covering the call counts it and
  * draws from its stream; the first (in file order) that fires wins. Returns true and fills *v
- * when a rule fired. Takes no lock (except once, when a rule fires its last `times`); never
- * allocates. */
+ * when a rule fired. Inside a read section of its own; never blocks, never allocates (a rule
+ * that fires its last `times` re-arms the calls when the rules lock is free, else whoever holds
+ * it does so on unlocking). Async-signal-safe. */
 bool fl_rules_decide(const struct fl_match *m, struct fl_verdict *v);
 
-/* Decide against a given ruleset (unit tests, and fl_rules_decide). A rule
+/* Decide against a given ruleset (unit tests, and fl_rules_decide), which the caller keeps
+ * alive (a read section, or its own). A rule
  * counts a call as matching when every condition it gives holds and the call falls in its time
  * window; of the matching calls, the first `after` pass, then every `every`-th is a candidate,
  * which fires with the rule's probability until the rule has fired `times` times. */
@@ -139,18 +162,19 @@ uint64_t fl_rule_matched(const struct fl_rule *r);
 /* The stream seed of a rule: a function of the seed and the rule's name only. */
 uint64_t fl_rule_stream_seed(uint64_t seed, const char *name);
 
-/* Fork handlers: hold the lock across fork. The child is a process of its own: its rules count
+/* In a forked child: the rules lock starts free (fork never waits for it: a signal handler may
+ * fork while its thread holds it; what it protects is published through atomic pointers, so
+ * the child sees a consistent ruleset). The child is a process of its own: its rules count
  * from zero and draw from streams seeded with `seed` (fl_child_seed). */
-void fl_rules_atfork_prepare(void);
-void fl_rules_atfork_parent(void);
 void fl_rules_atfork_child(uint64_t seed);
 
 /* The seed of a process's nth forked child (n from 1), derived from the process's seed: the same
  * program forking the same way gets the same children's faults. */
 uint64_t fl_child_seed(uint64_t seed, uint64_t nth);
 
-/* Run fn(copy, arg) for each rule of the published ruleset under the rules lock, with a copy
- * of the rule whose counters were read atomically. */
+/* Run fn(copy, arg) for each rule of the published ruleset, inside a read section, with a copy
+ * of the rule whose counters were read atomically; copy->spec may be read until fn returns.
+ * Takes no lock. */
 void fl_rules_each(void (*fn)(const struct fl_rule *rule, void *arg), void *arg);
 
 /* ---- run-time control (control.c, the in-process API) ---- */

@@ -11,10 +11,10 @@
 # and restored on the fast path, as before every branch was a tail call, costs 4 more). 1000
 # rules on other calls must cost what no rules cost, within 1 instruction per call.
 # A rule on the measured call that matches and does not fire (probability 1e-6, dry run) takes
-# the slow path: describing the call, its conditions, one atomic count and its draw, inside a
-# guard that a siglongjmp or pthread_cancel out of the shim clears (a glibc cleanup buffer
-# pushed and popped: +27). Measured +328 per malloc+free pair and +335 per write; budget +360
-# each (a lock taken per decision would cost about 50 more).
+# the slow path: describing the call, its conditions, one atomic count and its draw, inside an
+# epoch read section (two sequentially consistent adds, a fence and a validation load: what lets
+# reload and set free the rules they replace) and a guard that a siglongjmp or pthread_cancel out
+# of the shim clears (a glibc cleanup buffer pushed and popped). Measured: see the budget below.
 # (callgrind, unlike memcheck, does not replace malloc: the shim's wrapper is what is counted.)
 . "$FL_ROOT/tests/integration/lib.sh"
 
