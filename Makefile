@@ -244,6 +244,21 @@ $(B)/tests/bench/bench: tests/bench/bench.c
 bench: bench-deps $(B)/libfaultline.so $(B)/tests/bench/bench
 	@tests/bench/run.sh $(B)
 
+# ---- transparency (not part of make check) ------------------------------------------------
+# make check-transparency: CPython's own regression tests (socket, os, io, subprocess, asyncio,
+# signal, threading and more; Debian's libpython3.X-testsuite) bare, under the shim with no
+# rules, and under the shim with 70 dormant rules: every case that passes bare must pass under
+# the shim (tests/transparency/run.sh prints the table). About 20 minutes on two cores.
+TRANSP_PYVER := $(shell /usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3.11)
+TRANSP_PKGS := python3 libpython$(TRANSP_PYVER)-testsuite
+.PHONY: check-transparency transparency-deps
+transparency-deps:
+	@$(call need-packages,$(TRANSP_PKGS))
+
+check-transparency: transparency-deps
+	@$(MAKE) --no-print-directory all
+	@tests/transparency/run.sh $(B)
+
 # ---- fuzzing (not part of make check) ------------------------------------------------------
 # make fuzz [FUZZ_SECONDS=N]: libFuzzer on the config reader (tests/fuzz/fuzz_config.c), built
 # with clang and ASan + UBSan into build/fuzz/, for FUZZ_SECONDS from the committed seeds in
