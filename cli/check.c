@@ -195,6 +195,8 @@ static void print_triggers(const struct fl_rule_spec *r)
     char buf[64];
 
     printf(LABEL "%llu\n", "after", (unsigned long long)r->after);
+    if (r->after_bytes)
+        printf(LABEL "%llu bytes\n", "after_bytes", (unsigned long long)r->after_bytes);
     printf(LABEL "%llu\n", "every", (unsigned long long)r->every);
     if (r->times)
         printf(LABEL "%llu\n", "times", (unsigned long long)r->times);

@@ -401,7 +401,7 @@ struct rule_ctx {
     struct fl_rule_spec *spec;
     const config_setting_t *calls, *delay, *jitter;
     const config_setting_t *act;                    /* error partial eof corrupt drop kill */
-    const config_setting_t *path, *peer, *fd, *min_size, *max_size;
+    const config_setting_t *path, *peer, *fd, *min_size, *max_size, *after_bytes;
     bool dry_run;                                   /* given in the rule */
 };
 
@@ -414,7 +414,8 @@ struct rule_key { const char *key; rule_fn *read; };
 static global_fn read_seed, read_log, read_summary, read_children, read_control,
     read_global_dry_run, read_programs, read_rules;
 static rule_fn read_name, read_calls, read_enabled, read_dry_run, read_path, read_peer, read_fd,
-    read_min_size, read_max_size, read_probability, read_after, read_every, read_times,
+    read_min_size, read_max_size, read_probability, read_after, read_after_bytes, read_every,
+    read_times,
     read_start, read_duration, read_delay, read_jitter, read_error, read_partial, read_eof,
     read_corrupt, read_drop, read_kill;
 
@@ -428,7 +429,8 @@ static const struct rule_key rule_keys[] = {
     {"name", read_name},         {"calls", read_calls},       {"enabled", read_enabled},
     {"dry_run", read_dry_run},   {"path", read_path},         {"peer", read_peer},
     {"fd", read_fd},             {"min_size", read_min_size}, {"max_size", read_max_size},
-    {"probability", read_probability}, {"after", read_after}, {"every", read_every},
+    {"probability", read_probability}, {"after", read_after}, {"after_bytes", read_after_bytes},
+    {"every", read_every},
     {"times", read_times},       {"start", read_start},       {"duration", read_duration},
     {"delay", read_delay},       {"jitter", read_jitter},     {"error", read_error},
     {"partial", read_partial},   {"eof", read_eof},           {"corrupt", read_corrupt},
@@ -797,6 +799,14 @@ static int read_duration(struct loader *ld, struct rule_ctx *r, const config_set
 static int read_after(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
 {
     return get_count(ld, s, 0, "", &r->spec->after);
+}
+
+static int get_size(struct loader *ld, const config_setting_t *s, long long min, uint64_t *out);
+
+static int read_after_bytes(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
+{
+    r->after_bytes = s;
+    return get_size(ld, s, 1, &r->spec->after_bytes);
 }
 
 static int read_every(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
@@ -1289,6 +1299,10 @@ static const char *misfit(const struct rule_ctx *r, int id, char *buf, size_t si
     if ((r->min_size || r->max_size) && !(has & FL_HAS_SIZE)) {
         *why = " (only @read, @write and @mem calls have a size)";
         return r->min_size ? "be matched by 'min_size'" : "be matched by 'max_size'";
+    }
+    if (r->after_bytes && !(has & FL_HAS_SIZE)) {
+        *why = " (only @read, @write and @mem calls move bytes)";
+        return "count bytes for 'after_bytes'";
     }
     return NULL;
 }

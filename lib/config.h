@@ -49,6 +49,9 @@ struct fl_rule_spec {
 
     /* when a matching call is hit */
     uint64_t after;                   /* let the first `after` matching calls pass; default 0 */
+    uint64_t after_bytes;             /* let the first `after_bytes` bytes of matching calls */
+                                      /* pass (the call that goes past them is the first */
+                                      /* candidate); 0 for none */
     uint64_t every;                   /* then every `every`-th is a candidate; default 1 */
     uint64_t times;                   /* at most this many injections; 0: no limit */
     uint64_t start_ns;                /* window start after arming; default 0 */

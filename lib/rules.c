@@ -103,7 +103,7 @@ static uint64_t stripe_key(uint64_t key, unsigned t)
 /* Whether a rule counts every thread's calls in one sequence (its triggers need the count). */
 static bool counts_all(const struct fl_rule_spec *s)
 {
-    return s->after || s->every > 1 || s->times;
+    return s->after || s->after_bytes || s->every > 1 || s->times;
 }
 
 /* The spec a rule decides by now. */
@@ -463,7 +463,8 @@ static bool in_window(const struct fl_rule *r, const struct fl_rule_spec *s, uin
 
 /* Count a matching call against the rule's triggers; true when the rule fires on it. *n is the
  * call's number among the matching calls of the stream keyed *key. */
-static bool triggers(struct fl_rule *r, const struct fl_rule_spec *s, uint64_t *key, uint64_t *n)
+static bool triggers(struct fl_rule *r, const struct fl_rule_spec *s, size_t size, uint64_t *key,
+                     uint64_t *n)
 {
     if (!counts_all(s)) { /* a probability only: this thread's stripe counts and draws */
         unsigned t = stripe_of_thread();
@@ -473,6 +474,11 @@ static bool triggers(struct fl_rule *r, const struct fl_rule_spec *s, uint64_t *
     }
     uint64_t k = *n = __atomic_add_fetch(&r->matched, 1, __ATOMIC_RELAXED);
     *key = r->rng;
+    if (s->after_bytes) { /* the first after_bytes bytes pass; the call that goes past them */
+        uint64_t had = __atomic_fetch_add(&r->bytes, size, __ATOMIC_RELAXED); /* does not */
+        if (had < s->after_bytes && s->after_bytes - had >= size)
+            return false;
+    }
     if (k <= s->after || (s->every > 1 && (k - s->after) % s->every != 0))
         return false;
     if (s->times && __atomic_load_n(&r->injected, __ATOMIC_RELAXED) >= s->times)
@@ -509,7 +515,7 @@ bool fl_ruleset_decide(struct fl_ruleset *rs, const struct fl_match *m, struct f
         const struct fl_rule_spec *s = spec_of(r);
         uint64_t key, n;
         if (!__atomic_load_n(&r->armed, __ATOMIC_RELAXED) || !conditions_hold(s, m) ||
-            !in_window(r, s, m->now_ns) || !triggers(r, s, &key, &n))
+            !in_window(r, s, m->now_ns) || !triggers(r, s, m->size, &key, &n))
             continue;
         bool last;
         if (v->rule || !take_fault(r, s, &last))
@@ -592,7 +598,7 @@ void fl_rules_atfork_child(uint64_t seed)
     for (size_t i = 0; i < current->nrules; i++) {
         struct fl_rule *r = &current->rules[i];
         r->rng = fl_rule_stream_seed(seed, r->spec->name);
-        r->matched = r->injected = 0;
+        r->matched = r->injected = r->bytes = 0;
         memset(r->by_action, 0, sizeof r->by_action);
         for (int t = 0; t < FL_STRIPES; t++)
             if (r->stripes[t].matched) /* written only where counted: the rest stay untouched */

@@ -25,6 +25,7 @@ struct fl_rule {
     /* written on every matching call of a rule that counts (after, every, times): a cache
      * line of its own, so that threads counting do not keep taking the line above */
     _Alignas(64) uint64_t matched;       /* calls that met every condition (plus the stripes') */
+    uint64_t bytes;                      /* bytes of those calls (after_bytes counts them) */
     /* written when the rule fires */
     _Alignas(64) uint64_t injected;      /* faults injected */
     uint64_t by_action[FL_ACT_COUNT];    /* injected, by action (delay counted with another) */
