@@ -128,7 +128,7 @@ if [ "${FL_VALGRIND:-}" = 1 ]; then
     [ -x "$fl_vg_dir/memcheck-$fl_vg_arch-linux" ] || fail "FL_VALGRIND=1: valgrind's memcheck not found"
     export VALGRIND_LIB="$fl_vg_dir" VALGRIND_LAUNCHER="$(command -v valgrind)"
     FL_MEMCHECK=("$fl_vg_dir/memcheck-$fl_vg_arch-linux" -q --error-exitcode=99 --leak-check=no
-        --soname-synonyms=somalloc=nouserintercepts)
+        --soname-synonyms=somalloc=nouserintercepts --suppressions="$FL_ROOT/tests/valgrind.supp")
 fi
 
 # for_others: copies the shim and the faultline command into $FL_TMP/for-others, readable by
