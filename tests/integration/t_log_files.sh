@@ -119,10 +119,11 @@ SH
     expect_eq "filling filesystem: the second run's lines all arrived" 51 \
         "$(awk '/"event":"start"/ { n = 0 } { n++ } END { print n }' ev.jsonl)"
 }
-if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1; then
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 && unshare -m true 2>/dev/null; then
     fill_test
 else
-    note "not root or no unshare: filling filesystem skipped"
+    # (in a chroot whose root is not a mount point, unshare -m cannot make mounts private)
+    note "not root, no unshare, or no private mount namespace here: filling filesystem skipped"
 fi
 
 # ---- fds 0, 1 and 2 closed at start ---------------------------------------------------------------
