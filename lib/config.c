@@ -1557,6 +1557,32 @@ static const char *skip_float(const char *p)
     return p;
 }
 
+/* When p is at a string or a comment as libconfig's scanner reads them (a string with its
+ * escapes; # or // to the end of the line; a block comment), the place just past it, its
+ * newlines counted into *line; NULL when p is at neither. *open_string is set when a string runs
+ * to the end of the text unclosed. */
+static const char *skip_string_or_comment(const char *p, int *line, bool *open_string)
+{
+    if (*p == '"') {
+        for (p++; *p && *p != '"'; p++) {
+            if (*p == '\\' && p[1])
+                p++;
+            *line += *p == '\n';
+        }
+        *open_string = !*p;
+        return p + (*p == '"');
+    }
+    if (*p == '#' || (p[0] == '/' && p[1] == '/'))
+        return p + strcspn(p, "\n");
+    if (p[0] == '/' && p[1] == '*') {
+        const char *end = strstr(p + 2, "*/"), *past = end ? end + 2 : p + strlen(p);
+        for (; p < past; p++)
+            *line += *p == '\n';
+        return past;
+    }
+    return NULL;
+}
+
 /* libconfig 1.5 reads an integer written without an L suffix in 32 bits and wraps it silently
  * (seed = 4294967296 was 0, max_size = 10000000000 was 1410065408), as every version does a
  * hex one past 0x7fffffff; later versions promote decimal ones to 64 bits. So faultline hands
@@ -1574,22 +1600,13 @@ static int promote_integers(struct loader *ld, const char *text, char **out, int
     *out = NULL;
     *unclosed = 0;
     while (*p) {
-        if (*p == '"') {                                   /* a string, escapes and all */
-            int first = line;
-            for (p++; *p && *p != '"'; p++) {
-                if (*p == '\\' && p[1])
-                    p++;
-                line += *p == '\n';
-            }
-            if (!*p)
+        const char *past;
+        int first = line;
+        bool open_string = false;
+        if ((past = skip_string_or_comment(p, &line, &open_string))) {
+            if (open_string)
                 *unclosed = first;
-            p += *p == '"';
-        } else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
-            p += strcspn(p, "\n");
-        } else if (p[0] == '/' && p[1] == '*') {
-            const char *end = strstr(p + 2, "*/");
-            for (const char *e = end ? end + 2 : p + strlen(p); p < e; p++)
-                line += *p == '\n';
+            p = past;
         } else if (is_name_start(*p)) {
             while (is_name_char(*p))
                 p++;
@@ -1809,19 +1826,10 @@ static int expand(struct loader *ld, const char *text, const char *name, int dep
             p = done = rest;
         }
         line_start = false;
-        if (*p == '"') {                                   /* a string, escapes and all */
-            for (p++; *p && *p != '"'; p++) {
-                if (*p == '\\' && p[1])
-                    p++;
-                line += *p == '\n';
-            }
-            p += *p == '"';
-        } else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
-            p += strcspn(p, "\n");
-        } else if (p[0] == '/' && p[1] == '*') {
-            const char *end = strstr(p + 2, "*/");
-            for (const char *e = end ? end + 2 : p + strlen(p); p < e; p++)
-                line += *p == '\n';
+        bool open_string = false;
+        const char *past = skip_string_or_comment(p, &line, &open_string);
+        if (past) {
+            p = past;
         } else if (*p) {
             line_start = *p == '\n';
             line += line_start;
