@@ -77,10 +77,10 @@
             return fl_boot_##sym args;                                                         \
     } while (0)
 
-/* One wrapper: the real-function pointer, the slow path, and the exported fast path. */
-#define FL_WRAP(sym, call, ret, fail, params, args, fd, path, size, stream)                    \
-    ret (*fl_real_##sym) params;                                                               \
-    FL_SLOW(sym, call, ret, fail, params, args, fd, path, size, stream)                        \
+/* The exported fast path of a wrapper whose slow path is fl_slow_<sym>: resolve the real
+ * function on the first call, ask whether an armed rule covers the call (a relaxed load), and
+ * tail-call the slow path or the real function. */
+#define FL_FAST(ret, sym, call, params, args)                                                  \
     FL_EXPORT ret sym params;                                                                  \
     FL_BOOT(ret, sym, params, args)                                                            \
     FL_EXPORT ret sym params                                                                   \
@@ -90,6 +90,25 @@
             return fl_slow_##sym args;                                                         \
         return fl_real_##sym args;                                                             \
     }
+
+/* FL_FAST for a stdio call that notes its use first (the summary's hint: hint.h). */
+#define FL_FAST_NOTED(ret, sym, call, params, args)                                            \
+    FL_EXPORT ret sym params;                                                                  \
+    FL_BOOT(ret, sym, params, args)                                                            \
+    FL_EXPORT ret sym params                                                                   \
+    {                                                                                          \
+        FL_RESOLVE_FIRST(sym, args);                                                           \
+        fl_note_use(FL_CALL_##call);                                                           \
+        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
+            return fl_slow_##sym args;                                                         \
+        return fl_real_##sym args;                                                             \
+    }
+
+/* One wrapper: the real-function pointer, the slow path, and the exported fast path. */
+#define FL_WRAP(sym, call, ret, fail, params, args, fd, path, size, stream)                    \
+    ret (*fl_real_##sym) params;                                                               \
+    FL_SLOW(sym, call, ret, fail, params, args, fd, path, size, stream)                        \
+    FL_FAST(ret, sym, call, params, args)
 
 #define FL_SYM_HAND(sym, call)
 /* The byte-moving shapes apply partial, eof, corrupt and drop themselves. */
@@ -117,15 +136,7 @@
         fl_after(&c_, r_);                                                                     \
         return r_;                                                                             \
     }                                                                                          \
-    FL_EXPORT ssize_t sym params;                                                              \
-    FL_BOOT(ssize_t, sym, params, args)                                                        \
-    FL_EXPORT ssize_t sym params                                                               \
-    {                                                                                          \
-        FL_RESOLVE_FIRST(sym, args);                                                           \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
-            return fl_slow_##sym args;                                                         \
-        return fl_real_##sym args;                                                             \
-    }
+    FL_FAST(ssize_t, sym, call, params, args)
 
 #define FL_SYM_WRITE(sym, call, params, args, fd, buf, n, flags, off)                          \
     ssize_t (*fl_real_##sym) params;                                                           \
@@ -155,15 +166,7 @@
         fl_after(&c_, r_);                                                                     \
         return r_;                                                                             \
     }                                                                                          \
-    FL_EXPORT ssize_t sym params;                                                              \
-    FL_BOOT(ssize_t, sym, params, args)                                                        \
-    FL_EXPORT ssize_t sym params                                                               \
-    {                                                                                          \
-        FL_RESOLVE_FIRST(sym, args);                                                           \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
-            return fl_slow_##sym args;                                                         \
-        return fl_real_##sym args;                                                             \
-    }
+    FL_FAST(ssize_t, sym, call, params, args)
 
 #define FL_SYM_READV(sym, call, params, args, fd, iov, cnt)                                    \
     ssize_t (*fl_real_##sym) params;                                                           \
@@ -190,15 +193,7 @@
         fl_after(&c_, r_);                                                                     \
         return r_;                                                                             \
     }                                                                                          \
-    FL_EXPORT ssize_t sym params;                                                              \
-    FL_BOOT(ssize_t, sym, params, args)                                                        \
-    FL_EXPORT ssize_t sym params                                                               \
-    {                                                                                          \
-        FL_RESOLVE_FIRST(sym, args);                                                           \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
-            return fl_slow_##sym args;                                                         \
-        return fl_real_##sym args;                                                             \
-    }
+    FL_FAST(ssize_t, sym, call, params, args)
 
 #define FL_SYM_WRITEV(sym, call, params, args, fd, iov, cnt, off)                              \
     ssize_t (*fl_real_##sym) params;                                                           \
@@ -232,15 +227,7 @@
         fl_after(&c_, r_);                                                                     \
         return r_;                                                                             \
     }                                                                                          \
-    FL_EXPORT ssize_t sym params;                                                              \
-    FL_BOOT(ssize_t, sym, params, args)                                                        \
-    FL_EXPORT ssize_t sym params                                                               \
-    {                                                                                          \
-        FL_RESOLVE_FIRST(sym, args);                                                           \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
-            return fl_slow_##sym args;                                                         \
-        return fl_real_##sym args;                                                             \
-    }
+    FL_FAST(ssize_t, sym, call, params, args)
 
 #define FL_SYM_RECVMSG(sym, call, params, args, fd, msg, flags)                                \
     ssize_t (*fl_real_##sym) params;                                                           \
@@ -282,15 +269,7 @@
         fl_after(&c_, r_);                                                                     \
         return r_;                                                                             \
     }                                                                                          \
-    FL_EXPORT ssize_t sym params;                                                              \
-    FL_BOOT(ssize_t, sym, params, args)                                                        \
-    FL_EXPORT ssize_t sym params                                                               \
-    {                                                                                          \
-        FL_RESOLVE_FIRST(sym, args);                                                           \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
-            return fl_slow_##sym args;                                                         \
-        return fl_real_##sym args;                                                             \
-    }
+    FL_FAST(ssize_t, sym, call, params, args)
 
 #define FL_SYM_SENDMSG(sym, call, params, args, fd, msg, flags)                                \
     ssize_t (*fl_real_##sym) params;                                                           \
@@ -335,15 +314,7 @@
         fl_after(&c_, r_);                                                                     \
         return r_;                                                                             \
     }                                                                                          \
-    FL_EXPORT ssize_t sym params;                                                              \
-    FL_BOOT(ssize_t, sym, params, args)                                                        \
-    FL_EXPORT ssize_t sym params                                                               \
-    {                                                                                          \
-        FL_RESOLVE_FIRST(sym, args);                                                           \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
-            return fl_slow_##sym args;                                                         \
-        return fl_real_##sym args;                                                             \
-    }
+    FL_FAST(ssize_t, sym, call, params, args)
 
 #define FL_SYM_XFER(sym, call, params, args, fd, n)                                            \
     ssize_t (*fl_real_##sym) params;                                                           \
@@ -362,15 +333,7 @@
         fl_after(&c_, r_);                                                                     \
         return r_;                                                                             \
     }                                                                                          \
-    FL_EXPORT ssize_t sym params;                                                              \
-    FL_BOOT(ssize_t, sym, params, args)                                                        \
-    FL_EXPORT ssize_t sym params                                                               \
-    {                                                                                          \
-        FL_RESOLVE_FIRST(sym, args);                                                           \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
-            return fl_slow_##sym args;                                                         \
-        return fl_real_##sym args;                                                             \
-    }
+    FL_FAST(ssize_t, sym, call, params, args)
 
 #define FL_SYM_FD(sym, call, ret, fail, params, args, fd)                                      \
     FL_WRAP(sym, call, ret, fail, params, args, fd, NULL, 0, NULL)
@@ -410,15 +373,7 @@
         fl_after(&c_, r_);                                                                     \
         return r_;                                                                             \
     }                                                                                          \
-    FL_EXPORT int sym params;                                                                  \
-    FL_BOOT(int, sym, params, args)                                                            \
-    FL_EXPORT int sym params                                                                   \
-    {                                                                                          \
-        FL_RESOLVE_FIRST(sym, args);                                                           \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
-            return fl_slow_##sym args;                                                         \
-        return fl_real_##sym args;                                                             \
-    }
+    FL_FAST(int, sym, call, params, args)
 /* The fd that an open-like call returned: an fd, or the fd under a FILE *. */
 #define FL_OPENED_FD(r)                                                                        \
     (__builtin_classify_type(r) == 5 ? fl_stream_fd((FILE *)(uintptr_t)(r)) : (int)(intptr_t)(r))
@@ -467,15 +422,7 @@
         fl_after(&c_, r_);                                                                     \
         return r_;                                                                             \
     }                                                                                          \
-    FL_EXPORT int sym params;                                                                  \
-    FL_BOOT(int, sym, params, args)                                                            \
-    FL_EXPORT int sym params                                                                   \
-    {                                                                                          \
-        FL_RESOLVE_FIRST(sym, args);                                                           \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
-            return fl_slow_##sym args;                                                         \
-        return fl_real_##sym args;                                                             \
-    }
+    FL_FAST(int, sym, call, params, args)
 /* stdio: short counts, end of file, corruption and lost writes through a FILE. */
 #define FL_SYM_FREAD(sym, call, params, args, stream, buf, size, n)                            \
     size_t (*fl_real_##sym) params;                                                            \
@@ -505,16 +452,7 @@
         fl_after(&c_, (long)r_);                                                               \
         return r_;                                                                             \
     }                                                                                          \
-    FL_EXPORT size_t sym params;                                                               \
-    FL_BOOT(size_t, sym, params, args)                                                         \
-    FL_EXPORT size_t sym params                                                                \
-    {                                                                                          \
-        FL_RESOLVE_FIRST(sym, args);                                                           \
-        fl_note_use(FL_CALL_##call);                                                           \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
-            return fl_slow_##sym args;                                                         \
-        return fl_real_##sym args;                                                             \
-    }
+    FL_FAST_NOTED(size_t, sym, call, params, args)
 
 #define FL_SYM_FGETS(sym, call, params, args, stream, s, n)                                    \
     char * (*fl_real_##sym) params;                                                            \
@@ -544,16 +482,7 @@
         fl_after(&c_, r_ ? (long)strlen(s) : 0);                                               \
         return r_;                                                                             \
     }                                                                                          \
-    FL_EXPORT char * sym params;                                                               \
-    FL_BOOT(char *, sym, params, args)                                                         \
-    FL_EXPORT char * sym params                                                                \
-    {                                                                                          \
-        FL_RESOLVE_FIRST(sym, args);                                                           \
-        fl_note_use(FL_CALL_##call);                                                           \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
-            return fl_slow_##sym args;                                                         \
-        return fl_real_##sym args;                                                             \
-    }
+    FL_FAST_NOTED(char *, sym, call, params, args)
 
 /* One byte read: an error or eof returns EOF with the stream's error or end-of-file flag (the
  * error flag is set by fl_begin), corrupt flips a bit of the byte. */
@@ -582,16 +511,7 @@
         fl_after(&c_, r_);                                                                     \
         return r_;                                                                             \
     }                                                                                          \
-    FL_EXPORT int sym params;                                                                  \
-    FL_BOOT(int, sym, params, args)                                                            \
-    FL_EXPORT int sym params                                                                   \
-    {                                                                                          \
-        FL_RESOLVE_FIRST(sym, args);                                                           \
-        fl_note_use(FL_CALL_##call);                                                           \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
-            return fl_slow_##sym args;                                                         \
-        return fl_real_##sym args;                                                             \
-    }
+    FL_FAST_NOTED(int, sym, call, params, args)
 
 /* A line read into *line (grown by the call): an error or eof returns -1 with the stream's
  * error or end-of-file flag, corrupt flips bits in the line returned (never its NUL). */
@@ -617,16 +537,7 @@
         fl_after(&c_, r_);                                                                     \
         return r_;                                                                             \
     }                                                                                          \
-    FL_EXPORT ssize_t sym params;                                                              \
-    FL_BOOT(ssize_t, sym, params, args)                                                        \
-    FL_EXPORT ssize_t sym params                                                               \
-    {                                                                                          \
-        FL_RESOLVE_FIRST(sym, args);                                                           \
-        fl_note_use(FL_CALL_##call);                                                           \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
-            return fl_slow_##sym args;                                                         \
-        return fl_real_##sym args;                                                             \
-    }
+    FL_FAST_NOTED(ssize_t, sym, call, params, args)
 
 #define FL_SYM_FWRITE(sym, call, params, args, stream, buf, size, n)                           \
     size_t (*fl_real_##sym) params;                                                            \
@@ -658,16 +569,7 @@
         fl_after(&c_, (long)r_);                                                               \
         return r_;                                                                             \
     }                                                                                          \
-    FL_EXPORT size_t sym params;                                                               \
-    FL_BOOT(size_t, sym, params, args)                                                         \
-    FL_EXPORT size_t sym params                                                                \
-    {                                                                                          \
-        FL_RESOLVE_FIRST(sym, args);                                                           \
-        fl_note_use(FL_CALL_##call);                                                           \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
-            return fl_slow_##sym args;                                                         \
-        return fl_real_##sym args;                                                             \
-    }
+    FL_FAST_NOTED(size_t, sym, call, params, args)
 
 #define FL_SYM_FPUTS(sym, call, params, args, stream, s, newline)                              \
     int (*fl_real_##sym) params;                                                               \
@@ -700,16 +602,7 @@
         fl_after(&c_, r_);                                                                     \
         return r_;                                                                             \
     }                                                                                          \
-    FL_EXPORT int sym params;                                                                  \
-    FL_BOOT(int, sym, params, args)                                                            \
-    FL_EXPORT int sym params                                                                   \
-    {                                                                                          \
-        FL_RESOLVE_FIRST(sym, args);                                                           \
-        fl_note_use(FL_CALL_##call);                                                           \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
-            return fl_slow_##sym args;                                                         \
-        return fl_real_##sym args;                                                             \
-    }
+    FL_FAST_NOTED(int, sym, call, params, args)
 
 #define FL_SYM_FPUTC(sym, call, params, args, stream, ch)                                      \
     int (*fl_real_##sym) params;                                                               \
@@ -735,16 +628,7 @@
         fl_after(&c_, r_);                                                                     \
         return r_;                                                                             \
     }                                                                                          \
-    FL_EXPORT int sym params;                                                                  \
-    FL_BOOT(int, sym, params, args)                                                            \
-    FL_EXPORT int sym params                                                                   \
-    {                                                                                          \
-        FL_RESOLVE_FIRST(sym, args);                                                           \
-        fl_note_use(FL_CALL_##call);                                                           \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
-            return fl_slow_##sym args;                                                         \
-        return fl_real_##sym args;                                                             \
-    }
+    FL_FAST_NOTED(int, sym, call, params, args)
 
 #define FL_SYM_FFLUSH(sym, call, params, args, stream)                                         \
     int (*fl_real_##sym) params;                                                               \
@@ -767,16 +651,7 @@
         fl_after(&c_, r_);                                                                     \
         return r_;                                                                             \
     }                                                                                          \
-    FL_EXPORT int sym params;                                                                  \
-    FL_BOOT(int, sym, params, args)                                                            \
-    FL_EXPORT int sym params                                                                   \
-    {                                                                                          \
-        FL_RESOLVE_FIRST(sym, args);                                                           \
-        fl_note_use(FL_CALL_##call);                                                           \
-        if (__builtin_expect(fl_call_armed(FL_CALL_##call), 0))                                \
-            return fl_slow_##sym args;                                                         \
-        return fl_real_##sym args;                                                             \
-    }
+    FL_FAST_NOTED(int, sym, call, params, args)
 
 /* Allocators: before the real allocator is known (dlsym may allocate), the arena serves. */
 #define FL_SYM_ALLOC(sym, call, params, args, size, align)                                     \
