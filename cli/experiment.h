@@ -260,6 +260,17 @@ const char *fl_verdict_name(enum fl_verdict v);
  * or -1 when out of memory. */
 int fl_exp_judge(struct fl_exp_result *result, uint64_t seed);
 
+/* live.c. Run a live experiment against spec->live's process: alternate control windows
+ * (spec->faults.live_rules disabled) and experiment windows (enabled) through its control
+ * socket in counterbalanced order while the load runs, appending a run per window to result
+ * (its counts from the rules' counters). Every rule it switched is disabled again at the end,
+ * on a stop condition, on an error and on SIGINT/SIGTERM/SIGHUP (rollback), and a dead-man
+ * switch (`expire`) pauses the process's rules should faultline itself die. Returns 0, or -1
+ * with result->aborted and result->abort_reason set. progress (may be NULL) is called at each
+ * window's start. */
+int fl_exp_live_run(const struct fl_exp_spec *spec, struct fl_exp_result *result,
+                    void (*progress)(const struct fl_exp_result *result, void *arg), void *arg);
+
 /* Release what a result holds (runs, verdicts, faults), not its spec, and zero it. */
 void fl_exp_result_free(struct fl_exp_result *result);
 
