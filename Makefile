@@ -62,7 +62,7 @@ endif
 DEB_PKGS  := build-essential pkg-config libconfig-dev uthash-dev libjson-c-dev check python3 curl \
              sqlite3
 TEST_PKGS := mandoc man-db groff-base valgrind redis-server redis-tools nginx-light postgresql git strace systemd \
-             procps lighttpd
+             procps lighttpd python3-yaml
 
 # ---- the shim ----------------------------------------------------------------------------
 # Modules that do not interpose anything: unit tests link these directly.

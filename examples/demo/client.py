@@ -1,18 +1,23 @@
 #!/usr/bin/env python3
 """Demo client: stores N keys in the demo service and reads them back, one connection per
-request, retrying a failed request up to 3 times (50 ms apart).
+request, retrying a failed request up to R times (default 3, 50 ms apart).
 
-    client.py PORT [N]       prints one line per failure and a result line; exit 0 when every
+    client.py [--retries R] PORT [N]
+                             prints one line per failure and a result line; exit 0 when every
                              key read back right, 1 otherwise
 """
 import socket, sys, time
 
-port, n = int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 5
+args = sys.argv[1:]
+max_retries = 3
+if args[:1] == ["--retries"]:
+    max_retries, args = int(args[1]), args[2:]
+port, n = int(args[0]), int(args[1]) if len(args) > 1 else 5
 retries = failures = 0
 
 def request(line):
     global retries
-    for attempt in range(4):
+    for attempt in range(max_retries + 1):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
                 s.sendall((line + "\n").encode())
@@ -22,7 +27,7 @@ def request(line):
                 raise OSError("empty reply")
         except OSError as e:
             print(f"client: {line!r} attempt {attempt + 1} failed: {e}", flush=True)
-            if attempt < 3:
+            if attempt < max_retries:
                 retries += 1
                 time.sleep(0.05)
     return None

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Demo service: a tiny line-based key-value store on 127.0.0.1.
 
-    service.py PORTFILE      listens on a free loopback port and writes it to PORTFILE
+    service.py PORTFILE [LIFETIME]
+                             listens on a free loopback port and writes it to PORTFILE
 
 Requests, one line each: "SET key value" -> "OK", "GET key" -> the value or "NONE".
-Stops by itself after 60 s, so a demo that goes wrong never leaves it behind.
+Stops by itself after LIFETIME seconds (default 60), so a demo that goes wrong never leaves it
+behind.
 """
 import socket, sys, threading, time
 
@@ -29,7 +31,7 @@ srv.listen(16)
 with open(sys.argv[1] + ".tmp", "w") as p:
     p.write(str(srv.getsockname()[1]))
 import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-threading.Timer(60, lambda: os._exit(0)).start()
+threading.Timer(float(sys.argv[2]) if len(sys.argv) > 2 else 60, lambda: os._exit(0)).start()
 while True:
     c, _ = srv.accept()
     threading.Thread(target=serve, args=(c,), daemon=True).start()
