@@ -11,7 +11,8 @@
 
 /* ---- splitmix64 and the run seeds --------------------------------------------------------- */
 
-/* Steele, Lea and Flood's reference splitmix64 (and Vigna's splitmix64.c): from state 0 the
+/* Steele, Lea and Flood's splitmix64 as Vigna's splitmix64.c writes it, computed from that
+ * definition with python3 (64-bit masked integers): from state 0 the
  * first outputs are 0xe220a8397b1dcdaf, 0x6e789e6aa1b965f4, 0x06c45d188009454f. */
 START_TEST(splitmix64_reference_stream)
 {
