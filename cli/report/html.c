@@ -88,9 +88,9 @@ static double to_px(const struct axis *a, double v)
     return a->p0 + t * (a->p1 - a->p0);
 }
 
-/* Axis ticks at round numbers: 1, 2 or 5 times a power of ten (linear), or the powers of ten
- * (log). Returns how many were written to ticks (at most max). */
-static size_t ticks_of(const struct axis *a, double *ticks, size_t max)
+/* Axis ticks at round numbers, about `want` of them: 1, 2 or 5 times a power of ten (linear),
+ * or the powers of ten (log). Returns how many were written to ticks (at most max). */
+static size_t ticks_of(const struct axis *a, double want, double *ticks, size_t max)
 {
     size_t n = 0;
     if (a->log) {
@@ -99,7 +99,7 @@ static size_t ticks_of(const struct axis *a, double *ticks, size_t max)
                 ticks[n++] = p;
         return n;
     }
-    double raw = (a->hi - a->lo) / 6, mag = pow(10, floor(log10(raw)));
+    double raw = (a->hi - a->lo) / want, mag = pow(10, floor(log10(raw)));
     double step = raw / mag < 1.5 ? mag : raw / mag < 3.5 ? 2 * mag : raw / mag < 7.5 ? 5 * mag
                                                                                      : 10 * mag;
     for (double t = ceil(a->lo / step) * step; t <= a->hi + step * 1e-9 && n < max; t += step)
@@ -112,11 +112,13 @@ static void x_axis(FILE *f, const struct axis *a, double top, double y, const ch
                    const char *title)
 {
     double ticks[16];
-    size_t n = ticks_of(a, ticks, 16);
+    /* A label about every 110 pixels. */
+    size_t n = ticks_of(a, fmax(2, fabs(a->p1 - a->p0) / 110), ticks, 16);
     for (size_t i = 0; i < n; i++) {
         double x = to_px(a, ticks[i]);
-        char label[FL_FMT_MAX];
-        fl_fmt_value(label, sizeof label, unit, ticks[i]);
+        char label[FL_FMT_MAX] = "0";
+        if (ticks[i] != 0)
+            fl_fmt_value(label, sizeof label, unit, ticks[i]);
         fprintf(f, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
                    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
                 x, top, x, y, x, y + 16, label);
@@ -315,6 +317,7 @@ static int latency_plot(FILE *f, const struct fl_exp_result *r)
         }
         fprintf(f, "H%.1f\"/>\n", x.p1);
     }
+    unsigned markers = 0;
     for (size_t i = 0; i < r->nverdicts; i++) {
         const struct fl_exp_verdict *v = &r->verdicts[i];
         if (!v->check || !is_latency(v->check->metric))
@@ -324,13 +327,15 @@ static int latency_plot(FILE *f, const struct fl_exp_result *r)
             if (!isfinite(at[g]) || at[g] < x.lo || at[g] > x.hi || (x.log && at[g] <= 0))
                 continue;
             double px = to_px(&x, at[g]);
+            /* Past two thirds of the width the label goes left of its line. */
+            bool right = px > x.p0 + (x.p1 - x.p0) * 2 / 3;
             fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                        "stroke-dasharray=\"5 4\"/><text x=\"%.1f\" y=\"%.1f\" fill=\"%s\" "
-                       "style=\"fill:%s\">",
-                    px, y.p0, px, y.p1, group_color[g], px + 3, y.p1 + 12 + 14.0 * (double)g,
-                    group_color[g], group_color[g]);
+                       "style=\"fill:%s\" text-anchor=\"%s\">",
+                    px, y.p0, px, y.p1, group_color[g], right ? px - 4 : px + 4, y.p1 + 14 + 14.0 * (double)(markers++ % 8),
+                    group_color[g], group_color[g], right ? "end" : "start");
             esc(f, check_name(v));
-            fputs("</text>\n", f);
+            fprintf(f, " (%s)</text>\n", fl_exp_group_name((enum fl_exp_group)g));
         }
     }
     legend(f, present, x.p0, 20);
