@@ -106,7 +106,15 @@ $(B)/cli/%.o: cli/%.c
 
 $(B)/faultline: $(CLI_OBJ) $(CORE_OBJ)
 	$(call say,LD,$@)
-	$(Q)$(CC) -o $@ $(CLI_OBJ) $(CORE_OBJ) $(LIBS_SHIM) $(LIBS_LIBCONFIG) $(LIBS_CLI) $(LDFLAGS)
+	$(Q)$(CC) -o $@ $(CLI_OBJ) $(CORE_OBJ) $(LIBS_SHIM) $(LIBS_LIBCONFIG) $(LIBS_CLI) -lm $(LDFLAGS)
+
+# The command's modules but its main, as an archive: a unit test links it after its own source
+# and so pulls in only the modules it uses (tests/unit/check_stats.c: cli/stats.o).
+CLI_LIB   := $(B)/cli/libcli.a
+$(CLI_LIB): $(filter-out $(B)/cli/main.o,$(CLI_OBJ))
+	$(call say,AR,$@)
+	@rm -f $@
+	$(Q)$(AR) rcs $@ $^
 
 # ---- tests -------------------------------------------------------------------------------
 UNIT_SRC  := $(wildcard tests/unit/check_*.c)
@@ -114,10 +122,11 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 HELPER_SRC := $(wildcard tests/programs/*.c)
 HELPER_BIN := $(HELPER_SRC:tests/programs/%.c=$(B)/tests/programs/%)
 
-$(B)/tests/check_%: tests/unit/check_%.c $(CORE_OBJ)
+$(B)/tests/check_%: tests/unit/check_%.c $(CORE_OBJ) $(CLI_LIB)
 	$(call say,CC,$<)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LIBS_SHIM) $(CHECK_LIBS)
+	$(Q)$(CC) $(BASE) -Icli $(CFLAGS_CLI) $(CFLAGS) -o $@ $< $(CLI_LIB) $(CORE_OBJ) $(LIBS_SHIM) \
+		-Wl,--as-needed $(LIBS_LIBCONFIG) $(LIBS_CLI) -lm -Wl,--no-as-needed $(CHECK_LIBS)
 
 # The report writers' test links the writers and json-c, with the names they borrow from the
 # experiment file reader and the judge stubbed in the test itself.
@@ -125,8 +134,7 @@ REPORT_OBJ := $(REPORT_SRC:cli/%.c=$(B)/cli/%.o)
 $(B)/tests/check_report: tests/unit/check_report.c $(REPORT_OBJ)
 	$(call say,CC,$<)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE) -Icli -Icli/report $(CFLAGS_CLI) $(CFLAGS) -o $@ $< $(REPORT_OBJ) $(LIBS_CLI) \
-		-lm $(CHECK_LIBS)
+	$(Q)$(CC) $(BASE) -Icli $(CFLAGS_CLI) $(CFLAGS) -o $@ $< $(REPORT_OBJ) $(LIBS_CLI) -lm $(CHECK_LIBS)
 
 # Small programs the integration tests drive, built like a distribution would (fortified).
 $(B)/tests/programs/%: tests/programs/%.c
@@ -304,4 +312,4 @@ fuzz: fuzz-deps $(FUZZ_DIR)/fuzz_config
 clean:
 	rm -rf $(B)
 
--include $(SHIM_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(REPORT_OBJ:.o=.d) $(UNIT_BIN:=.d)
+-include $(SHIM_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_BIN:=.d)

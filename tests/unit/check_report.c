@@ -10,11 +10,11 @@
 #include <string.h>
 
 #include "experiment.h"
-#include "format.h"
-#include "report.h"
+#include "report/format.h"
+#include "report/report.h"
 
 /* The names the writers borrow from the experiment file reader and the judge, as those
- * define them. */
+ * define them: defined here, the test links none of those modules from the command's archive. */
 const char *fl_exp_metric_name(enum fl_exp_metric m)
 {
     static const char *const names[FL_M_COUNT] = {
