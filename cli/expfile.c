@@ -688,7 +688,7 @@ static int read_rules_file(struct reader *r, const config_setting_t *s)
     abs = realpath(joined ? joined : v, NULL);
     if (!abs) {
         fail(r, s, "faults file '%s': %s (it is relative to the experiment file's directory)",
-             joined ? joined : v, strerror(errno));
+             v, strerror(errno));
         free(joined);
         return -1;
     }
