@@ -32,9 +32,11 @@ LIBCONFIG_SONAME := $(or $(shell objdump -p $(LIBCONFIG_SO) 2>/dev/null | awk '$
 # Debian names the runtime package after the soname: libconfig.so.9 -> libconfig9.
 LIBCONFIG_PKG := $(subst .so.,,$(LIBCONFIG_SONAME))
 LIBCONFIG_DEFS := -DFL_LIBCONFIG_SONAME='"$(LIBCONFIG_SONAME)"' -DFL_LIBCONFIG_PACKAGE='"$(LIBCONFIG_PKG)"'
-# The command reads JSON with json-c; the shim never links it.
+# The command reads JSON with json-c and hashes experiment files with nettle's SHA-256; the shim
+# links neither.
 CFLAGS_CLI := $(shell pkg-config --cflags json-c 2>/dev/null)
-LIBS_CLI  := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
+LIBS_CLI  := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c) \
+             $(shell pkg-config --libs nettle 2>/dev/null || echo -lnettle)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 # make check SANITIZE=address,undefined: the shim, unit tests and test programs built with the
@@ -60,7 +62,7 @@ endif
 # tests add: valgrind, the servers and tools the reach tests run, systemd-analyze (make deps
 # and make check install both).
 DEB_PKGS  := build-essential pkg-config libconfig-dev uthash-dev libjson-c-dev check python3 curl \
-             sqlite3
+             sqlite3 nettle-dev
 TEST_PKGS := mandoc man-db groff-base valgrind redis-server redis-tools nginx-light postgresql git strace systemd \
              procps lighttpd python3-yaml
 
@@ -71,6 +73,7 @@ SHIM_SRC  := $(wildcard lib/*.c)
 SHIM_OBJ  := $(SHIM_SRC:lib/%.c=$(B)/lib/%.o)
 CORE_OBJ  := $(CORE:%=$(B)/lib/%.o)
 
+# The verbs and what they share, and the report writers of faultline experiment (cli/report/).
 CLI_SRC   := $(wildcard cli/*.c cli/report/*.c)
 all: $(B)/libfaultline.so $(if $(CLI_SRC),$(B)/faultline)
 .PHONY: all check unit integration man-lint check-examples check-install demo demo-deps deps clean install uninstall bench bench-deps fuzz fuzz-deps
@@ -100,7 +103,7 @@ CLI_OBJ   := $(CLI_SRC:cli/%.c=$(B)/cli/%.o)
 $(B)/cli/%.o: cli/%.c
 	$(call say,CC,$<)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE) -Icli -DFL_LIBDIR='"$(LIBDIR)"' $(CFLAGS_CLI) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(BASE) -Icli -Icli/report -DFL_LIBDIR='"$(LIBDIR)"' $(CFLAGS_CLI) $(CFLAGS) -c $< -o $@
 
 $(B)/faultline: $(CLI_OBJ) $(CORE_OBJ)
 	$(call say,LD,$@)
