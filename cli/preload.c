@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "config_copy.h"
 #include "preload.h"
 
 #ifndef FL_LIBDIR
@@ -20,34 +21,6 @@
 #define FL_LIBNAME "libfaultline.so"
 
 /* ---- merging inline settings ---------------------------------------------------------------- */
-
-/* Append a deep copy of `src` to the group, list or array `parent`. */
-static int copy_setting(config_setting_t *parent, const config_setting_t *src)
-{
-    int type = config_setting_type(src);
-    const char *name = config_setting_is_group(parent) ? config_setting_name(src) : NULL;
-    config_setting_t *dst = config_setting_add(parent, name, type);
-
-    if (!dst)
-        return -1;
-    config_setting_set_format(dst, config_setting_get_format(src));
-    switch (type) {
-    case CONFIG_TYPE_INT:
-        return config_setting_set_int(dst, config_setting_get_int(src)) ? 0 : -1;
-    case CONFIG_TYPE_INT64:
-        return config_setting_set_int64(dst, config_setting_get_int64(src)) ? 0 : -1;
-    case CONFIG_TYPE_FLOAT:
-        return config_setting_set_float(dst, config_setting_get_float(src)) ? 0 : -1;
-    case CONFIG_TYPE_BOOL:
-        return config_setting_set_bool(dst, config_setting_get_bool(src)) ? 0 : -1;
-    case CONFIG_TYPE_STRING:
-        return config_setting_set_string(dst, config_setting_get_string(src)) ? 0 : -1;
-    }
-    for (int i = 0; i < config_setting_length(src); i++)
-        if (copy_setting(dst, config_setting_get_elem(src, (unsigned)i)) < 0)
-            return -1;
-    return 0;
-}
 
 /* The `rules` list of `root`, made (or an empty array replaced) when needed; NULL when
  * `rules` is something else. */
@@ -78,13 +51,13 @@ static int merge_settings(config_t *into, const config_t *add)
             if (!list)
                 return -1;
             for (int j = 0; j < config_setting_length(s); j++)
-                if (copy_setting(list, config_setting_get_elem(s, (unsigned)j)) < 0)
+                if (fl_cli_copy_setting(list, config_setting_get_elem(s, (unsigned)j)) < 0)
                     return -1;
             continue;
         }
         if (config_setting_get_member(root, name))
             config_setting_remove(root, name);
-        if (copy_setting(root, s) < 0)
+        if (fl_cli_copy_setting(root, s) < 0)
             return -1;
     }
     return 0;
