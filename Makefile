@@ -34,7 +34,7 @@ LIBCONFIG_PKG := $(subst .so.,,$(LIBCONFIG_SONAME))
 LIBCONFIG_DEFS := -DFL_LIBCONFIG_SONAME='"$(LIBCONFIG_SONAME)"' -DFL_LIBCONFIG_PACKAGE='"$(LIBCONFIG_PKG)"'
 # The command reads JSON with json-c; the shim never links it.
 CFLAGS_CLI := $(shell pkg-config --cflags json-c 2>/dev/null)
-LIBS_CLI  := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
+LIBS_CLI  := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c) -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 # make check SANITIZE=address,undefined: the shim, unit tests and test programs built with the
@@ -115,7 +115,13 @@ HELPER_BIN := $(HELPER_SRC:tests/programs/%.c=$(B)/tests/programs/%)
 $(B)/tests/check_%: tests/unit/check_%.c $(CORE_OBJ)
 	$(call say,CC,$<)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE) $(CFLAGS) -o $@ $< $(CORE_OBJ) $(LIBS_SHIM) $(CHECK_LIBS)
+	$(Q)$(CC) $(BASE) -Icli $(CFLAGS) -o $@ $< $(CORE_OBJ) $(UNIT_CLI_OBJ) $(LIBS_SHIM) $(CHECK_LIBS)
+
+# Unit tests of the command's modules link the modules they test.
+$(B)/tests/check_child: UNIT_CLI_OBJ := $(B)/cli/child.o
+$(B)/tests/check_child: $(B)/cli/child.o
+$(B)/tests/check_load: UNIT_CLI_OBJ := $(B)/cli/load.o $(B)/cli/child.o $(B)/cli/experiment_pending.o -lm
+$(B)/tests/check_load: $(B)/cli/load.o $(B)/cli/child.o $(B)/cli/experiment_pending.o
 
 # Small programs the integration tests drive, built like a distribution would (fortified).
 $(B)/tests/programs/%: tests/programs/%.c

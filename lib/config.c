@@ -31,7 +31,6 @@ static __thread bool hash_oom;
 #define FL_DAY_NS      (86400ull * 1000000000ull)
 #define FL_NAME_MAX    64     /* longest rule name */
 #define FL_ERRNO_MAX   4095   /* errno values scanned with strerrorname_np */
-#define FL_NEAR_MAX    2      /* largest edit distance worth a "did you mean" */
 #define FL_CORRUPT_MAX 64     /* most bits 'corrupt' flips in one call */
 #define FL_INCLUDE_MAX 10     /* how deep @include may nest (libconfig's own limit) */
 
@@ -190,63 +189,9 @@ static int parse_size(const char *text, uint64_t *bytes)
     return 0;
 }
 
-/* ---- "did you mean" -------------------------------------------------------------------------- */
-
-struct near {
-    const char *word;
-    const char *best;
-    size_t dist;
-};
-
-static int lower(int c)
+int fl_parse_size(const char *text, uint64_t *bytes)
 {
-    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-}
-
-/* Levenshtein distance ignoring case; SIZE_MAX for names too long to be worth it. */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), row[FL_NAME_MAX + 1];
-
-    if (la > FL_NAME_MAX || lb > FL_NAME_MAX)
-        return SIZE_MAX;
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j], best = diag + (lower(a[i - 1]) != lower(b[j - 1]));
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            diag = up;
-            row[j] = best;
-        }
-    }
-    return row[lb];
-}
-
-static void near_init(struct near *n, const char *word)
-{
-    *n = (struct near){.word = word, .best = NULL, .dist = SIZE_MAX};
-}
-
-static void near_try(struct near *n, const char *candidate)
-{
-    size_t d = edit_distance(n->word, candidate);
-    if (d < n->dist)
-        n->best = candidate, n->dist = d;
-}
-
-/* " (did you mean 'x'?)" when a candidate came close enough, else "". */
-static const char *near_hint(const struct near *n, char *buf, size_t size)
-{
-    if (!n->best || n->dist > FL_NEAR_MAX || n->dist >= strlen(n->word))
-        return "";
-    snprintf(buf, size, " (did you mean '%s'?)", n->best);
-    return buf;
+    return text ? parse_size(text, bytes) : -1;
 }
 
 /* ---- the loader and its messages ------------------------------------------------------------- */
@@ -560,15 +505,15 @@ static int read_programs(struct loader *ld, const config_setting_t *s)
 static int unknown_global(struct loader *ld, const config_setting_t *s)
 {
     const char *key = config_setting_name(s);
-    struct near n;
+    struct fl_near n;
     char hint[FL_NAME_MAX + 32];
 
     if (is_rule_key(key))
         return fail(ld, s, "'%s' is a rule key: put it inside a rule, rules = ( { ... } )", key);
-    near_init(&n, key);
+    fl_near_init(&n, key);
     for (size_t i = 0; i < FL_COUNT(global_keys); i++)
-        near_try(&n, global_keys[i].key);
-    return fail(ld, s, "unknown key '%s'%s", key, near_hint(&n, hint, sizeof hint));
+        fl_near_try(&n, global_keys[i].key);
+    return fail(ld, s, "unknown key '%s'%s", key, fl_near_hint(&n, hint, sizeof hint));
 }
 
 static int read_global(struct loader *ld, const config_setting_t *s)
@@ -664,21 +609,21 @@ static int read_name(struct loader *ld, struct rule_ctx *r, const config_setting
 
 static int unknown_call(struct loader *ld, const config_setting_t *at, const char *name)
 {
-    struct near n;
+    struct fl_near n;
     char hint[FL_NAME_MAX + 32];
 
-    near_init(&n, name);
+    fl_near_init(&n, name);
     if (name[0] == '@') {
         for (size_t i = 0; fl_class_names[i]; i++)
-            near_try(&n, fl_class_names[i]);
-        return fail(ld, at, "unknown class '%s'%s", name, near_hint(&n, hint, sizeof hint));
+            fl_near_try(&n, fl_class_names[i]);
+        return fail(ld, at, "unknown class '%s'%s", name, fl_near_hint(&n, hint, sizeof hint));
     }
     for (size_t i = 0; i < FL_SYM_COUNT; i++)      /* a libc symbol stands for its call */
         if (strcmp(fl_syms[i].name, name) == 0)
             n.best = fl_calls[fl_syms[i].call].name, n.dist = 0;
     for (size_t i = 0; n.dist && i < FL_CALL_COUNT; i++)
-        near_try(&n, fl_calls[i].name);
-    return fail(ld, at, "unknown call '%s'%s", name, near_hint(&n, hint, sizeof hint));
+        fl_near_try(&n, fl_calls[i].name);
+    return fail(ld, at, "unknown call '%s'%s", name, fl_near_hint(&n, hint, sizeof hint));
 }
 
 static int read_calls(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
@@ -849,7 +794,7 @@ static const struct { const char *name; enum fl_fd_kind kind; } fd_kinds[] = {
 static int read_fd(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
 {
     const char *v = config_setting_get_string(s);
-    struct near n;
+    struct fl_near n;
     char hint[FL_NAME_MAX + 32];
 
     if (!v)
@@ -861,11 +806,11 @@ static int read_fd(struct loader *ld, struct rule_ctx *r, const config_setting_t
             return 0;
         }
     }
-    near_init(&n, v);
+    fl_near_init(&n, v);
     for (size_t i = 0; i < FL_COUNT(fd_kinds); i++)
-        near_try(&n, fd_kinds[i].name);
+        fl_near_try(&n, fd_kinds[i].name);
     return fail(ld, s, "unknown fd kind '%s'%s: write file, socket, pipe, tty or any", v,
-                near_hint(&n, hint, sizeof hint));
+                fl_near_hint(&n, hint, sizeof hint));
 }
 
 /* A byte count: an integer >= min, or a string with a unit ("64KiB", "1MB"). */
@@ -1063,19 +1008,19 @@ static int set_action(struct loader *ld, struct rule_ctx *r, const config_settin
 
 static int unknown_error(struct loader *ld, const config_setting_t *s, const char *name)
 {
-    struct near n;
+    struct fl_near n;
     char hint[FL_NAME_MAX + 32];
 
-    near_init(&n, name);
+    fl_near_init(&n, name);
     for (int i = 1; i <= FL_ERRNO_MAX; i++)
         if (strerrorname_np(i))
-            near_try(&n, strerrorname_np(i));
+            fl_near_try(&n, strerrorname_np(i));
     for (size_t i = 0; i < FL_COUNT(errno_aliases); i++)
-        near_try(&n, errno_aliases[i].name);
+        fl_near_try(&n, errno_aliases[i].name);
     for (size_t i = 0; i < FL_COUNT(eai_names); i++)
-        near_try(&n, eai_names[i].name);
+        fl_near_try(&n, eai_names[i].name);
     return fail(ld, s, "unknown %s name '%s'%s", strncmp(name, "EAI_", 4) ? "errno" : "EAI",
-                name, near_hint(&n, hint, sizeof hint));
+                name, fl_near_hint(&n, hint, sizeof hint));
 }
 
 static int read_error(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
@@ -1160,8 +1105,7 @@ static int read_corrupt(struct loader *ld, struct rule_ctx *r, const config_sett
     return set_action(ld, r, s, FL_ACT_CORRUPT);
 }
 
-/* A signal's number by its name with or without "SIG" ("SIGKILL", "KILL"), or 0. */
-static int signal_by_name(const char *name)
+int fl_signal_by_name(const char *name)
 {
     const char *bare = strncmp(name, "SIG", 3) == 0 ? name + 3 : name;
 
@@ -1174,23 +1118,28 @@ static int signal_by_name(const char *name)
     return 0;
 }
 
-static int unknown_signal(struct loader *ld, const config_setting_t *s, const char *name)
+const char *fl_signal_hint(const char *name, char *buf, size_t size)
 {
     bool sig = strncasecmp(name, "SIG", 3) == 0;
-    struct near n;
-    char hint[FL_NAME_MAX + 32];
+    struct fl_near n;
 
-    near_init(&n, sig ? name + 3 : name);
+    fl_near_init(&n, sig ? name + 3 : name);
     for (int i = 1; i < NSIG; i++)
         if (sigabbrev_np(i))
-            near_try(&n, sigabbrev_np(i));
+            fl_near_try(&n, sigabbrev_np(i));
     for (size_t i = 0; i < FL_COUNT(signal_aliases); i++)
-        near_try(&n, signal_aliases[i].name);
-    if (*near_hint(&n, hint, sizeof hint))   /* the hint as the user wrote it: SIG or not */
-        snprintf(hint, sizeof hint, " (did you mean '%s%s'?)", sig ? "SIG" : "", n.best);
-    else
-        hint[0] = '\0';
-    return fail(ld, s, "unknown signal name '%s'%s", name, hint);
+        fl_near_try(&n, signal_aliases[i].name);
+    if (!*fl_near_hint(&n, buf, size))
+        return "";
+    snprintf(buf, size, " (did you mean '%s%s'?)", sig ? "SIG" : "", n.best); /* as written */
+    return buf;
+}
+
+static int unknown_signal(struct loader *ld, const config_setting_t *s, const char *name)
+{
+    char hint[FL_NAME_MAX + 32];
+
+    return fail(ld, s, "unknown signal name '%s'%s", name, fl_signal_hint(name, hint, sizeof hint));
 }
 
 static int read_kill(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
@@ -1200,7 +1149,7 @@ static int read_kill(struct loader *ld, struct rule_ctx *r, const config_setting
 
     if (!v)
         return fail(ld, s, "'kill' must be a signal name such as \"SIGKILL\" or \"KILL\"");
-    if (!(sig = signal_by_name(v)))
+    if (!(sig = fl_signal_by_name(v)))
         return unknown_signal(ld, s, v);
     r->spec->kill_signal = sig;
     return set_action(ld, r, s, FL_ACT_KILL);
@@ -1209,15 +1158,15 @@ static int read_kill(struct loader *ld, struct rule_ctx *r, const config_setting
 static int unknown_rule_key(struct loader *ld, const config_setting_t *s)
 {
     const char *key = config_setting_name(s);
-    struct near n;
+    struct fl_near n;
     char hint[FL_NAME_MAX + 32];
 
     if (is_global_key(key))
         return fail(ld, s, "'%s' is a global key: put it outside 'rules'", key);
-    near_init(&n, key);
+    fl_near_init(&n, key);
     for (size_t i = 0; i < FL_COUNT(rule_keys); i++)
-        near_try(&n, rule_keys[i].key);
-    return fail(ld, s, "unknown key '%s'%s", key, near_hint(&n, hint, sizeof hint));
+        fl_near_try(&n, rule_keys[i].key);
+    return fail(ld, s, "unknown key '%s'%s", key, fl_near_hint(&n, hint, sizeof hint));
 }
 
 static int read_rule_key(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)

@@ -117,6 +117,19 @@ void fl_config_free(struct fl_config *cfg);
  * Returns 0 and the nanoseconds in *ns, or -1 when malformed or larger than a day. */
 int fl_parse_duration(const char *text, uint64_t *ns);
 
+/* Parse a byte count with a unit such as "64KiB", "1.5MB", "512B" (B kB KB MB GB TB KiB MiB
+ * GiB TiB). Returns 0 and the bytes (rounded down) in *bytes, or -1 when malformed or past
+ * 2^63 bytes. */
+int fl_parse_size(const char *text, uint64_t *bytes);
+
+/* The number of a signal by its name with or without "SIG" ("SIGKILL", "KILL", also the
+ * aliases IOT, IO and CLD), or 0 when unknown. */
+int fl_signal_by_name(const char *name);
+
+/* For an unknown signal name: " (did you mean 'SIGTERM'?)" (with "SIG" when the name has it)
+ * in buf when a signal's name is near, else "". Returns buf or "". */
+const char *fl_signal_hint(const char *name, char *buf, size_t size);
+
 /* The errno value of a name ("ENOSPC", also "EWOULDBLOCK" and other aliases), or 0 when
  * unknown. */
 int fl_errno_by_name(const char *name);
