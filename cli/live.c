@@ -202,8 +202,8 @@ static int choose_rules(struct live *l, const struct json_object *stats_reply)
                                : fl_json_str(json_object_array_get_idx(rules, i), "name");
         if (!name || !rule_in(stats_reply, name)) {
             char *names = rule_names(stats_reply);
-            fail(l, "%s:%d: process %d has no rule '%s' (its rules: %s)", l->spec->path,
-                 f->line, (int)l->pid, name ? name : "?", names ? names : "?");
+            fail(l, "process %d has no rule '%s' (its rules: %s): name them in live.rules",
+                 (int)l->pid, name ? name : "?", names ? names : "?");
             free(names);
             return -1;
         }
