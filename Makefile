@@ -71,7 +71,7 @@ SHIM_SRC  := $(wildcard lib/*.c)
 SHIM_OBJ  := $(SHIM_SRC:lib/%.c=$(B)/lib/%.o)
 CORE_OBJ  := $(CORE:%=$(B)/lib/%.o)
 
-CLI_SRC   := $(wildcard cli/*.c)
+CLI_SRC   := $(wildcard cli/*.c cli/report/*.c)
 all: $(B)/libfaultline.so $(if $(CLI_SRC),$(B)/faultline)
 .PHONY: all check unit integration man-lint check-examples check-install demo demo-deps deps clean install uninstall bench bench-deps fuzz fuzz-deps
 
@@ -104,7 +104,15 @@ $(B)/cli/%.o: cli/%.c
 
 $(B)/faultline: $(CLI_OBJ) $(CORE_OBJ)
 	$(call say,LD,$@)
-	$(Q)$(CC) -o $@ $(CLI_OBJ) $(CORE_OBJ) $(LIBS_SHIM) $(LIBS_LIBCONFIG) $(LIBS_CLI) $(LDFLAGS)
+	$(Q)$(CC) -o $@ $(CLI_OBJ) $(CORE_OBJ) $(LIBS_SHIM) $(LIBS_LIBCONFIG) $(LIBS_CLI) -lm $(LDFLAGS)
+
+# The command's modules but its main, as an archive: a unit test links it after its own source
+# and so pulls in only the modules it uses (tests/unit/check_stats.c: cli/stats.o).
+CLI_LIB   := $(B)/cli/libcli.a
+$(CLI_LIB): $(filter-out $(B)/cli/main.o,$(CLI_OBJ))
+	$(call say,AR,$@)
+	@rm -f $@
+	$(Q)$(AR) rcs $@ $^
 
 # ---- tests -------------------------------------------------------------------------------
 UNIT_SRC  := $(wildcard tests/unit/check_*.c)
@@ -112,16 +120,11 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 HELPER_SRC := $(wildcard tests/programs/*.c)
 HELPER_BIN := $(HELPER_SRC:tests/programs/%.c=$(B)/tests/programs/%)
 
-$(B)/tests/check_%: tests/unit/check_%.c $(CORE_OBJ)
+$(B)/tests/check_%: tests/unit/check_%.c $(CORE_OBJ) $(CLI_LIB)
 	$(call say,CC,$<)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE) -Icli $(CFLAGS) -o $@ $< $(CORE_OBJ) $(UNIT_CLI_OBJ) $(LIBS_SHIM) $(CHECK_LIBS)
-
-# Unit tests of the command's modules link the modules they test.
-$(B)/tests/check_child: UNIT_CLI_OBJ := $(B)/cli/child.o
-$(B)/tests/check_child: $(B)/cli/child.o
-$(B)/tests/check_load: UNIT_CLI_OBJ := $(B)/cli/load.o $(B)/cli/child.o $(B)/cli/experiment_pending.o -lm
-$(B)/tests/check_load: $(B)/cli/load.o $(B)/cli/child.o $(B)/cli/experiment_pending.o
+	$(Q)$(CC) $(BASE) -Icli $(CFLAGS_CLI) $(CFLAGS) -o $@ $< $(CLI_LIB) $(CORE_OBJ) $(LIBS_SHIM) \
+		-Wl,--as-needed $(LIBS_LIBCONFIG) $(LIBS_CLI) -lm -Wl,--no-as-needed $(CHECK_LIBS)
 
 # Small programs the integration tests drive, built like a distribution would (fortified).
 $(B)/tests/programs/%: tests/programs/%.c
