@@ -72,6 +72,8 @@ SHIM_OBJ  := $(SHIM_SRC:lib/%.c=$(B)/lib/%.o)
 CORE_OBJ  := $(CORE:%=$(B)/lib/%.o)
 
 CLI_SRC   := $(wildcard cli/*.c cli/report/*.c)
+# The report writers of faultline experiment (one file per format).
+REPORT_SRC := $(wildcard cli/report/*.c)
 all: $(B)/libfaultline.so $(if $(CLI_SRC),$(B)/faultline)
 .PHONY: all check unit integration man-lint check-examples check-install demo demo-deps deps clean install uninstall bench bench-deps fuzz fuzz-deps
 
@@ -100,7 +102,7 @@ CLI_OBJ   := $(CLI_SRC:cli/%.c=$(B)/cli/%.o)
 $(B)/cli/%.o: cli/%.c
 	$(call say,CC,$<)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE) -Icli -DFL_LIBDIR='"$(LIBDIR)"' $(CFLAGS_CLI) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(BASE) -Icli -Icli/report -DFL_LIBDIR='"$(LIBDIR)"' $(CFLAGS_CLI) $(CFLAGS) -c $< -o $@
 
 $(B)/faultline: $(CLI_OBJ) $(CORE_OBJ)
 	$(call say,LD,$@)
@@ -125,6 +127,15 @@ $(B)/tests/check_%: tests/unit/check_%.c $(CORE_OBJ) $(CLI_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(BASE) -Icli $(CFLAGS_CLI) $(CFLAGS) -o $@ $< $(CLI_LIB) $(CORE_OBJ) $(LIBS_SHIM) \
 		-Wl,--as-needed $(LIBS_LIBCONFIG) $(LIBS_CLI) -lm -Wl,--no-as-needed $(CHECK_LIBS)
+
+# The report writers' test links the writers and json-c, with the names they borrow from the
+# experiment file reader and the judge stubbed in the test itself.
+REPORT_OBJ := $(REPORT_SRC:cli/%.c=$(B)/cli/%.o)
+$(B)/tests/check_report: tests/unit/check_report.c $(REPORT_OBJ)
+	$(call say,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE) -Icli -Icli/report $(CFLAGS_CLI) $(CFLAGS) -o $@ $< $(REPORT_OBJ) $(LIBS_CLI) \
+		-lm $(CHECK_LIBS)
 
 # Small programs the integration tests drive, built like a distribution would (fortified).
 $(B)/tests/programs/%: tests/programs/%.c
@@ -302,4 +313,4 @@ fuzz: fuzz-deps $(FUZZ_DIR)/fuzz_config
 clean:
 	rm -rf $(B)
 
--include $(SHIM_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_BIN:=.d)
+-include $(SHIM_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(REPORT_OBJ:.o=.d) $(UNIT_BIN:=.d)
