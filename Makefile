@@ -32,9 +32,11 @@ LIBCONFIG_SONAME := $(or $(shell objdump -p $(LIBCONFIG_SO) 2>/dev/null | awk '$
 # Debian names the runtime package after the soname: libconfig.so.9 -> libconfig9.
 LIBCONFIG_PKG := $(subst .so.,,$(LIBCONFIG_SONAME))
 LIBCONFIG_DEFS := -DFL_LIBCONFIG_SONAME='"$(LIBCONFIG_SONAME)"' -DFL_LIBCONFIG_PACKAGE='"$(LIBCONFIG_PKG)"'
-# The command reads JSON with json-c; the shim never links it.
+# The command reads JSON with json-c and hashes experiment files with nettle's SHA-256; the shim
+# links neither.
 CFLAGS_CLI := $(shell pkg-config --cflags json-c 2>/dev/null)
-LIBS_CLI  := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c) -lm
+LIBS_CLI  := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c) \
+             $(shell pkg-config --libs nettle 2>/dev/null || echo -lnettle) -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 # make check SANITIZE=address,undefined: the shim, unit tests and test programs built with the
@@ -60,7 +62,7 @@ endif
 # tests add: valgrind, the servers and tools the reach tests run, systemd-analyze (make deps
 # and make check install both).
 DEB_PKGS  := build-essential pkg-config libconfig-dev uthash-dev libjson-c-dev check python3 curl \
-             sqlite3
+             sqlite3 nettle-dev
 TEST_PKGS := mandoc man-db groff-base valgrind redis-server redis-tools nginx-light postgresql git strace systemd \
              procps lighttpd
 
@@ -136,6 +138,14 @@ $(B)/tests/check_report: tests/unit/check_report.c $(REPORT_OBJ)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(BASE) -Icli -Icli/report $(CFLAGS_CLI) $(CFLAGS) -o $@ $< $(REPORT_OBJ) $(LIBS_CLI) \
 		-lm $(CHECK_LIBS)
+
+# The experiment file reader is the command's: its test links the reader and libconfig and nettle.
+EXPFILE_OBJ := $(B)/cli/expfile.o $(B)/cli/config_copy.o
+$(B)/tests/check_expfile: tests/unit/check_expfile.c $(EXPFILE_OBJ) $(CORE_OBJ)
+	$(call say,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE) -Icli $(CFLAGS) -o $@ $< $(EXPFILE_OBJ) $(CORE_OBJ) $(LIBS_SHIM) \
+		$(LIBS_LIBCONFIG) $(LIBS_CLI) $(CHECK_LIBS)
 
 # Small programs the integration tests drive, built like a distribution would (fortified).
 $(B)/tests/programs/%: tests/programs/%.c
