@@ -73,7 +73,7 @@ SHIM_SRC  := $(wildcard lib/*.c)
 SHIM_OBJ  := $(SHIM_SRC:lib/%.c=$(B)/lib/%.o)
 CORE_OBJ  := $(CORE:%=$(B)/lib/%.o)
 
-CLI_SRC   := $(wildcard cli/*.c)
+CLI_SRC   := $(wildcard cli/*.c cli/report/*.c)
 # The report writers of faultline experiment (one file per format).
 REPORT_SRC := $(wildcard cli/report/*.c)
 all: $(B)/libfaultline.so $(if $(CLI_SRC),$(B)/faultline)
@@ -136,7 +136,8 @@ REPORT_OBJ := $(REPORT_SRC:cli/%.c=$(B)/cli/%.o)
 $(B)/tests/check_report: tests/unit/check_report.c $(REPORT_OBJ)
 	$(call say,CC,$<)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE) -Icli $(CFLAGS_CLI) $(CFLAGS) -o $@ $< $(REPORT_OBJ) $(LIBS_CLI) -lm $(CHECK_LIBS)
+	$(Q)$(CC) $(BASE) -Icli -Icli/report $(CFLAGS_CLI) $(CFLAGS) -o $@ $< $(REPORT_OBJ) $(LIBS_CLI) \
+		-lm $(CHECK_LIBS)
 
 # The experiment file reader is the command's: its test links the reader and libconfig and nettle.
 EXPFILE_OBJ := $(B)/cli/expfile.o $(B)/cli/config_copy.o
@@ -322,4 +323,4 @@ fuzz: fuzz-deps $(FUZZ_DIR)/fuzz_config
 clean:
 	rm -rf $(B)
 
--include $(SHIM_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_BIN:=.d)
+-include $(SHIM_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(REPORT_OBJ:.o=.d) $(UNIT_BIN:=.d)

@@ -1,4 +1,4 @@
-/* The faultline command: one file per verb (run.c, check.c, ctl.c, ps.c, report.c), the
+/* The faultline command: one file per verb (run.c, check.c, ctl.c, ps.c, report.c, experiment.c), the
  * dispatcher and the helpers they share (main.c), and JSON reading over json-c (jsonl.c). */
 #ifndef FL_CLI_H
 #define FL_CLI_H
@@ -22,7 +22,8 @@ struct fl_cli_verb {
     int (*main)(int argc, char **argv);
 };
 
-extern const struct fl_cli_verb fl_cli_run, fl_cli_check, fl_cli_ctl, fl_cli_ps, fl_cli_report;
+extern const struct fl_cli_verb fl_cli_run, fl_cli_check, fl_cli_ctl, fl_cli_ps, fl_cli_report,
+    fl_cli_experiment;
 
 /* Print "faultline: " + the formatted message + newline on stderr. */
 __attribute__((format(printf, 1, 2))) void fl_cli_say(const char *fmt, ...);

@@ -1,14 +1,20 @@
-/* Weak stand-ins for functions of faultline experiment's other modules (judge.c, expfile.c,
- * stats.c, report/) while they are written apart: the real definitions replace these when they
- * are linked. To be removed once every module is in. */
+/* A weak stand-in for the live shape (cli/live.c, fl_exp_live_run) while it is written apart:
+ * the real definition replaces this one when it is linked. To be removed once live.c is in. */
 #include <stdio.h>
 
 #include "experiment.h"
-#include "report/report.h"
-#include "stats.h"
 
-/* "control", "experiment" or "control-b". */
-__attribute__((weak)) const char *fl_exp_group_name(enum fl_exp_group g)
+/* Refuse the live shape: abort the experiment saying it is not available in this build. */
+__attribute__((weak)) int fl_exp_live_run(const struct fl_exp_spec *spec,
+                                          struct fl_exp_result *result,
+                                          void (*progress)(const struct fl_exp_result *, void *),
+                                          void *arg)
 {
-    return g == FL_GROUP_CONTROL ? "control" : g == FL_GROUP_EXPERIMENT ? "experiment" : "control-b";
+    (void)spec;
+    (void)progress;
+    (void)arg;
+    result->aborted = true;
+    snprintf(result->abort_reason, sizeof result->abort_reason,
+             "live experiments are not available in this build of faultline");
+    return -1;
 }
