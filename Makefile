@@ -36,7 +36,7 @@ LIBCONFIG_DEFS := -DFL_LIBCONFIG_SONAME='"$(LIBCONFIG_SONAME)"' -DFL_LIBCONFIG_P
 # links neither.
 CFLAGS_CLI := $(shell pkg-config --cflags json-c 2>/dev/null)
 LIBS_CLI  := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c) \
-             $(shell pkg-config --libs nettle 2>/dev/null || echo -lnettle)
+             $(shell pkg-config --libs nettle 2>/dev/null || echo -lnettle) -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 # make check SANITIZE=address,undefined: the shim, unit tests and test programs built with the
@@ -306,4 +306,4 @@ fuzz: fuzz-deps $(FUZZ_DIR)/fuzz_config
 clean:
 	rm -rf $(B)
 
--include $(SHIM_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_BIN:=.d)
+-include $(SHIM_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(REPORT_OBJ:.o=.d) $(UNIT_BIN:=.d)

@@ -1,4 +1,4 @@
-/* The faultline command: one file per verb (run.c, check.c, ctl.c, ps.c, report.c), the
+/* The faultline command: one file per verb (run.c, check.c, ctl.c, ps.c, report.c, experiment.c), the
  * dispatcher and the helpers they share (main.c), and JSON reading over json-c (jsonl.c). */
 #ifndef FL_CLI_H
 #define FL_CLI_H
@@ -22,7 +22,8 @@ struct fl_cli_verb {
     int (*main)(int argc, char **argv);
 };
 
-extern const struct fl_cli_verb fl_cli_run, fl_cli_check, fl_cli_ctl, fl_cli_ps, fl_cli_report;
+extern const struct fl_cli_verb fl_cli_run, fl_cli_check, fl_cli_ctl, fl_cli_ps, fl_cli_report,
+    fl_cli_experiment;
 
 /* Print "faultline: " + the formatted message + newline on stderr. */
 __attribute__((format(printf, 1, 2))) void fl_cli_say(const char *fmt, ...);
@@ -76,6 +77,17 @@ enum fl_ctl_dir_state fl_cli_ctl_dir_check(const char *dir, char *why, size_t ca
 
 /* Release reply->lines. */
 void fl_ctl_reply_free(struct fl_ctl_reply *reply);
+
+/* ---- finding processes (ps.c) ---------------------------------------------------------------- */
+
+/* The processes with a live control socket (as faultline ps lists them) that are `program`:
+ * their executable, or the first or second word of their command line (an interpreter's
+ * script: "service.py" for "python3 service.py"), each as given or by its base name. Their
+ * pids in *matches (malloc'd, ascending, *nmatches of them); in *seen (malloc'd) every process
+ * with a socket as "PID (PROGRAM), ..." or "none", for a message naming the candidates. Returns
+ * 0, or -1 with *seen saying why (the socket directory unsafe or unreadable, out of memory;
+ * *seen NULL when out of memory). The caller frees *matches and *seen either way. */
+int fl_ps_find(const char *program, pid_t **matches, size_t *nmatches, char **seen);
 
 /* text[0..n) made safe to print on a terminal: tabs, newlines and valid UTF-8 kept, every other
  * control character (C0, DEL, C1) and every invalid byte written \xNN. malloc'd, NUL-terminated;

@@ -11,7 +11,7 @@
 #include "cli.h"
 
 static const struct fl_cli_verb *const verbs[] = {
-    &fl_cli_run, &fl_cli_check, &fl_cli_ctl, &fl_cli_ps, &fl_cli_report,
+    &fl_cli_run, &fl_cli_check, &fl_cli_ctl, &fl_cli_ps, &fl_cli_report, &fl_cli_experiment,
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 
@@ -93,7 +93,7 @@ static void list_verbs(FILE *out)
 {
     fprintf(out, "usage: " TOP_USAGE "\n       faultline --help | --version\n\ncommands:\n");
     for (size_t i = 0; i < NVERBS; i++)
-        fprintf(out, "  %-8s %s\n", verbs[i]->name, verbs[i]->summary);
+        fprintf(out, "  %-10s %s\n", verbs[i]->name, verbs[i]->summary);
     fprintf(out, "\n'faultline COMMAND --help' describes a command; see faultline(1).\n");
 }
 
@@ -123,7 +123,7 @@ int main(int argc, char **argv)
         return FL_EXIT_OK;
     }
     if (!(v = find_verb(argv[1]))) {
-        fl_cli_say("unknown command '%s': run, check, ctl, ps or report", argv[1]);
+        fl_cli_say("unknown command '%s': run, check, ctl, ps, report or experiment", argv[1]);
         fprintf(stderr, "usage: " TOP_USAGE "\n");
         return FL_EXIT_USAGE;
     }

@@ -36,15 +36,10 @@
 
 #include "cli.h"
 #include "config.h"
-#include "config_copy.h"
 #include "ctlpath.h"
 #include "events.h"
+#include "preload.h"
 #include "safefile.h"
-
-#ifndef FL_LIBDIR
-#define FL_LIBDIR "/usr/local/lib"
-#endif
-#define FL_LIBNAME "libfaultline.so"
 
 static int run_main(int argc, char **argv);
 
@@ -133,84 +128,7 @@ static char *options_text(const struct run_opts *o)
     return text;
 }
 
-/* The `rules` list of `root`, made (or an empty array replaced) when needed; NULL when
- * `rules` is something else. */
-static config_setting_t *rules_list(config_setting_t *root)
-{
-    config_setting_t *rules = config_setting_get_member(root, "rules");
-
-    if (rules && config_setting_is_array(rules) && config_setting_length(rules) == 0) {
-        config_setting_remove(root, "rules");
-        rules = NULL;
-    }
-    if (!rules)
-        return config_setting_add(root, "rules", CONFIG_TYPE_LIST);
-    return config_setting_is_list(rules) ? rules : NULL;
-}
-
-/* Merge the settings of `add` into `into` as the header comment says. */
-static int merge_settings(config_t *into, const config_t *add)
-{
-    config_setting_t *root = config_root_setting(into);
-    const config_setting_t *from = config_root_setting(add);
-
-    for (int i = 0; i < config_setting_length(from); i++) {
-        const config_setting_t *s = config_setting_get_elem(from, (unsigned)i);
-        const char *name = config_setting_name(s);
-        if (strcmp(name, "rules") == 0) {
-            config_setting_t *list = rules_list(root);
-            if (!list)
-                return -1;
-            for (int j = 0; j < config_setting_length(s); j++)
-                if (fl_cli_copy_setting(list, config_setting_get_elem(s, (unsigned)j)) < 0)
-                    return -1;
-            continue;
-        }
-        if (config_setting_get_member(root, name))
-            config_setting_remove(root, name);
-        if (fl_cli_copy_setting(root, s) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* The options' text merged into the text FAULTLINE_RULES already held; malloc'd. NULL when
- * either does not parse or the merge fails: the caller then validates them apart, which
- * explains why. */
-static char *merge_text(const char *existing, const char *ours)
-{
-    config_t a, b;
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f;
-
-    config_init(&a);
-    config_init(&b);
-    if (config_read_string(&a, existing) && config_read_string(&b, ours) &&
-        merge_settings(&a, &b) == 0 && (f = open_memstream(&text, &len))) {
-        config_write(&a, f);
-        if (fclose(f) != 0) {
-            free(text);
-            text = NULL;
-        }
-    }
-    config_destroy(&a);
-    config_destroy(&b);
-    return text;
-}
-
 /* ---- validation ----------------------------------------------------------------------------- */
-
-/* Load the config as the shim will; on error print the diagnostic and return -1. */
-static int validate(const char *path, const char *text, struct fl_config *cfg)
-{
-    struct fl_diag diag;
-
-    if (fl_config_load(cfg, path, text, &diag) == 0)
-        return 0;
-    fl_cli_say("%s", diag.text);
-    return -1;
-}
 
 /* Build FAULTLINE_RULES from the options and what it held, and validate it with the config
  * file `path` into *cfg (left zeroed when there is neither). Returns 0 and the text to export
@@ -235,11 +153,11 @@ static int build_inline(const struct run_opts *o, const char *path, char **out,
         existing = NULL;
     if (existing && ours) {
         /* the text already there first, so that its messages carry its own line numbers */
-        if (validate(path, existing, &tmp) < 0)
+        if (fl_preload_validate(path, existing, &tmp) < 0)
             goto refuse;
         fl_config_free(&tmp);
-        if (!(text = merge_text(existing, ours))) {
-            if (validate(path, ours, &tmp) == 0) {
+        if (!(text = fl_preload_merge_text(existing, ours))) {
+            if (fl_preload_validate(path, ours, &tmp) == 0) {
                 fl_config_free(&tmp);
                 fl_cli_say("FAULTLINE_RULES: cannot add the options' settings to it");
             }
@@ -255,7 +173,7 @@ static int build_inline(const struct run_opts *o, const char *path, char **out,
             return -1;
         }
     }
-    if ((path || text) && validate(path, text, cfg) < 0) {
+    if ((path || text) && fl_preload_validate(path, text, cfg) < 0) {
         free(text);
         return -1;
     }
@@ -308,91 +226,6 @@ static int check_log(const char *spec)
 }
 
 /* ---- the library ---------------------------------------------------------------------------- */
-
-/* An absolute path to `path` when it is a readable file, else NULL; malloc'd. */
-static char *usable(const char *path)
-{
-    struct stat st;
-
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, R_OK) != 0)
-        return NULL;
-    return realpath(path, NULL);
-}
-
-/* The shim: $FAULTLINE_LIBRARY, else libfaultline.so beside this executable (the build tree),
- * else in ../lib from it (an installed prefix, wherever DESTDIR put it), else in LIBDIR.
- * malloc'd; NULL after printing why there is none. */
-static char *find_library(void)
-{
-    const char *env = getenv("FAULTLINE_LIBRARY");
-    char exe[PATH_MAX], beside[PATH_MAX + 32], *lib;
-    ssize_t n;
-
-    if (env && *env) {
-        if (!(lib = usable(env)))
-            fl_cli_say("FAULTLINE_LIBRARY: %s: not a readable file", env);
-        return lib;
-    }
-    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        *strrchr(exe, '/') = '\0';
-        snprintf(beside, sizeof beside, "%s/" FL_LIBNAME, exe); /* the build tree */
-        if ((lib = usable(beside)))
-            return lib;
-        snprintf(beside, sizeof beside, "%s/../lib/" FL_LIBNAME, exe); /* PREFIX/bin, PREFIX/lib */
-        if ((lib = usable(beside)))
-            return lib;
-    }
-    if ((lib = usable(FL_LIBDIR "/" FL_LIBNAME)))
-        return lib;
-    fl_cli_say("cannot find " FL_LIBNAME " in %s or " FL_LIBDIR
-               " (set FAULTLINE_LIBRARY to its path)", n > 0 ? exe : "faultline's directory");
-    return NULL;
-}
-
-/* The length of the leading LD_PRELOAD entries that must stay first: sanitizer runtimes
- * (libasan, libclang_rt.asan, ...) refuse to run unless they come before every other library. */
-static size_t sanitizer_prefix(const char *list)
-{
-    size_t keep = 0;
-    for (const char *p = list; *p;) {
-        size_t n = strcspn(p, ": ");
-        const char *base = p;
-        for (const char *q = p; q < p + n; q++)
-            if (*q == '/')
-                base = q + 1;
-        bool runtime = strncmp(base, "libasan", 7) == 0 || strncmp(base, "libtsan", 7) == 0 ||
-                       strncmp(base, "libhwasan", 9) == 0 || strncmp(base, "libclang_rt.", 12) == 0;
-        if (n == 0 || !runtime)
-            break;
-        keep = (size_t)(p + n - list);
-        p += n + (p[n] != '\0');
-    }
-    return keep;
-}
-
-/* LD_PRELOAD with the shim in front of what it held (behind a sanitizer runtime, which must
- * stay first). */
-static int set_preload(const char *lib)
-{
-    const char *old = getenv("LD_PRELOAD");
-    char *value;
-    int rc;
-
-    if (old && *old) {
-        size_t keep = sanitizer_prefix(old);
-        const char *rest = old + keep + (old[keep] != '\0');
-        int n = keep ? asprintf(&value, "%.*s:%s%s%s", (int)keep, old, lib, *rest ? ":" : "", rest)
-                     : asprintf(&value, "%s:%s", lib, old);
-        if (n < 0)
-            return -1;
-        rc = setenv("LD_PRELOAD", value, 1);
-        free(value);
-        return rc;
-    }
-    return setenv("LD_PRELOAD", lib, 1);
-}
 
 /* ---- the program ---------------------------------------------------------------------------- */
 
@@ -570,6 +403,16 @@ static char *absolute(const char *path)
     return out;
 }
 
+/* LD_PRELOAD with the shim in front of what it held (behind a sanitizer runtime). */
+static int set_preload(const char *lib)
+{
+    char *value = fl_preload_value(lib, getenv("LD_PRELOAD"));
+    int rc = value ? setenv("LD_PRELOAD", value, 1) : -1;
+
+    free(value);
+    return rc;
+}
+
 /* Export the shim's environment; -1 after printing why it cannot be. */
 static int set_environment(const struct run_opts *o, const char *inline_text, const char *lib)
 {
@@ -655,7 +498,7 @@ static int run_main(int argc, char **argv)
         return rc;
     if (check_all(&o, &inline_text) < 0)
         return FL_EXIT_USAGE;
-    if (!(lib = find_library()) || set_environment(&o, inline_text, lib) < 0) {
+    if (!(lib = fl_preload_find_library()) || set_environment(&o, inline_text, lib) < 0) {
         free(lib);
         free(inline_text);
         return FL_EXIT_USAGE;
