@@ -2,6 +2,7 @@
  * most `concurrency` executions at once, each one sample. One poll() over the running
  * executions' pidfds drives it all: no threads. */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 
 #include "child.h"
 #include "load.h"
+#include "stats.h"
 
 extern char **environ;
 
@@ -146,6 +148,26 @@ static void kill_all(struct execution *running, size_t *nrunning)
     *nrunning = 0;
 }
 
+/* Each execution of a faulted load is a process of its own, which would draw the same faults
+ * from the same FAULTLINE_SEED: execution k gets fl_stats_run_seed(run->seed, k) instead, in
+ * the copy *shim_env of env whose FAULTLINE_SEED entry points at seed_entry. Returns the index
+ * of that entry, or -1 when env has none (the load runs without the shim, or out of memory:
+ * then every execution gets env as it is). */
+static ssize_t seed_slot(char *const *env, char ***shim_env)
+{
+    size_t n = 0;
+    ssize_t slot = -1;
+
+    *shim_env = NULL;
+    for (; env && env[n]; n++)
+        if (strncmp(env[n], "FAULTLINE_SEED=", 15) == 0)
+            slot = (ssize_t)n;
+    if (slot < 0 || !(*shim_env = malloc((n + 1) * sizeof **shim_env)))
+        return -1;
+    memcpy(*shim_env, env, (n + 1) * sizeof **shim_env);
+    return slot;
+}
+
 /* Run the load as load.h says. */
 int fl_load_run(const struct fl_exp_spec *spec, char *const *env, double t0,
                 uint64_t duration_ns, struct fl_exp_run *run, fl_load_stop_fn *should_stop,
@@ -164,6 +186,13 @@ int fl_load_run(const struct fl_exp_spec *spec, char *const *env, double t0,
     size_t nrunning = 0;
     unsigned started = 0;
     int rc = 0;
+    char **seeded_env, seed_entry[48];
+    ssize_t seed_at = seed_slot(env, &seeded_env);
+
+    if (seed_at >= 0) {
+        seeded_env[seed_at] = seed_entry;
+        cs.env = seeded_env;
+    }
 
     if (!running || !fds) {
         snprintf(why, cap, "out of memory");
@@ -189,6 +218,8 @@ int fl_load_run(const struct fl_exp_spec *spec, char *const *env, double t0,
         }
         while (more && nrunning < concurrency) {
             struct execution *e = &running[nrunning];
+            snprintf(seed_entry, sizeof seed_entry, "FAULTLINE_SEED=%" PRIu64,
+                     fl_stats_run_seed(run->seed, started));
             if (fl_child_start(&cs, &e->child, why, cap) < 0) {
                 rc = -1;
                 goto out;
@@ -241,5 +272,6 @@ out:
         kill_all(running, &nrunning);
     free(running);
     free(fds);
+    free(seeded_env);
     return rc;
 }

@@ -22,7 +22,9 @@ void fl_load_env_free(char **env);
 
 /* Run load->cmd as load says (count executions, or starting them until duration has passed;
  * at most concurrency at once; each past load->timeout_ns killed and failed) with environment
- * env in spec->dir, appending a sample per execution to run->samples (t measured from t0, a
+ * env in spec->dir (when env holds FAULTLINE_SEED, execution k gets fl_stats_run_seed(run->seed,
+ * k) in its place, so that the processes of a faulted load draw different faults), appending a
+ * sample per execution to run->samples (t measured from t0, a
  * CLOCK_MONOTONIC time in seconds). duration_ns, when not 0, overrides the load's own count and
  * duration (a live window). Aborts when the success rate over the last stop->window_ns falls
  * below stop->success_floor, or when should_stop says so. Returns 0 when it ran out, 1 when it
