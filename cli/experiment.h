@@ -209,7 +209,7 @@ struct fl_exp_verdict {
     unsigned n_control, n_experiment; /* samples each side */
     unsigned needed;            /* inconclusive: samples per group that would likely tell */
     bool aa_noisy;              /* --aa: the check deviated between the two control groups */
-    char reason[320];           /* one sentence: why this verdict, with the numbers */
+    char reason[512];           /* one sentence: why this verdict, with the numbers */
 };
 
 struct fl_exp_result {

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "experiment.h"
 #include "stats.h"
+#include "report/format.h"
 
 #define CONF 0.95
 #define BOOTSTRAP_REPS 2000
@@ -23,14 +24,14 @@
 #define NEEDED_CAP 1000000u
 
 static const char TEST_SHIFT[] = "Mann-Whitney U, Hodges-Lehmann shift and 95% CI";
-static const char TEST_MEDIAN[] = "bootstrap 95% CI of the median (2000 resamples)";
-static const char TEST_QUANTILE_DIFF[] = "bootstrap 95% CI of the quantile's difference (2000 resamples)";
-static const char TEST_QUANTILE[] = "bootstrap 95% CI of the quantile (2000 resamples)";
-static const char TEST_FISHER[] = "Fisher's exact test (one-sided), Newcombe 95% CI of the difference";
-static const char TEST_WILSON[] = "Wilson 95% score interval";
-static const char TEST_TOTAL[] = "total over the experiment runs";
+static const char TEST_MEDIAN[] = "bootstrap, 95% CI of the median (2000 resamples)";
+static const char TEST_QUANTILE_DIFF[] = "bootstrap, 95% CI of the quantile's difference (2000 resamples)";
+static const char TEST_QUANTILE[] = "bootstrap, 95% CI of the quantile (2000 resamples)";
+static const char TEST_FISHER[] = "Fisher's exact, one-sided; Newcombe 95% CI of the difference";
+static const char TEST_WILSON[] = "Wilson, 95% score interval";
+static const char TEST_TOTAL[] = "total, over the experiment runs";
 static const char TEST_EVERY_RUN[] = "every run";
-static const char TEST_EVERY_RUN_MASKED[] = "every run against its control run, masked";
+static const char TEST_EVERY_RUN_MASKED[] = "every run, against its control run, masked";
 
 const char *fl_exp_group_name(enum fl_exp_group g)
 {
@@ -54,50 +55,14 @@ const char *fl_verdict_name(enum fl_verdict v)
 
 /* ---- values and their words ----------------------------------------------------------------- */
 
-enum unit_kind { UNIT_SECONDS, UNIT_BYTES, UNIT_RATE, UNIT_COUNT };
-
-static enum unit_kind unit_of(enum fl_exp_metric m)
-{
-    switch (m) {
-    case FL_M_LATENCY_MEDIAN: case FL_M_LATENCY_P95: case FL_M_LATENCY_P99:
-    case FL_M_WALL_TIME: case FL_M_CPU_TIME:
-        return UNIT_SECONDS;
-    case FL_M_PEAK_RSS:
-        return UNIT_BYTES;
-    case FL_M_SUCCESS_RATE:
-        return UNIT_RATE;
-    default:
-        return UNIT_COUNT;
-    }
-}
-
-/* v in the metric's reading unit: ms below 10 s, else s; MiB; percent; a count. signed: "+". */
+/* v in the metric's unit as the reports write it ("12.3 ms", "45.1 MiB", "97.5%");
+ * signed_: a difference, with its sign (a rate's in percentage points, "pp"). */
 static const char *fmt_value(char *buf, size_t len, enum fl_exp_metric m, double v, bool signed_)
 {
-    if (isnan(v))
-        snprintf(buf, len, "n/a");
-    else if (isinf(v))
-        snprintf(buf, len, "%sinfinity", v < 0 ? "-" : signed_ ? "+" : "");
-    else {
-        switch (unit_of(m)) {
-        case UNIT_SECONDS:
-            if (fabs(v) < 10.0)
-                snprintf(buf, len, signed_ ? "%+.*f ms" : "%.*f ms", fabs(v) < 1e-3 ? 3 : 1,
-                         v * 1e3);
-            else
-                snprintf(buf, len, signed_ ? "%+.2f s" : "%.2f s", v);
-            break;
-        case UNIT_BYTES:
-            snprintf(buf, len, signed_ ? "%+.1f MiB" : "%.1f MiB", v / 1048576.0);
-            break;
-        case UNIT_RATE:
-            snprintf(buf, len, signed_ ? "%+.1f%%" : "%.1f%%", v * 100.0);
-            break;
-        case UNIT_COUNT:
-            snprintf(buf, len, signed_ ? "%+.0f" : "%.0f", v);
-            break;
-        }
-    }
+    if (signed_)
+        fl_fmt_estimate(buf, len, fl_exp_metric_unit(m), v, NAN, NAN, true);
+    else
+        fl_fmt_value(buf, len, fl_exp_metric_unit(m), v);
     return buf;
 }
 
@@ -284,7 +249,7 @@ static void explain_interval(struct fl_exp_verdict *v, bool relative)
     describe_limits(limits, sizeof limits, m, v->limit_low, v->limit_high, relative);
     if (!isnan(v->p_value))
         snprintf(p, sizeof p, "; p = %.3g", v->p_value);
-    const char *what = relative ? "shift from the control" : "experiment's value";
+    const char *what = relative ? "difference from the control" : "the experiment's value";
     int at = snprintf(v->reason, sizeof v->reason, "%s: %s %s (95%% CI %s to %s%s), ",
                       check_name(v->check), what, fmt_value(est, sizeof est, m, v->diff, relative),
                       fmt_value(lo, sizeof lo, m, v->ci_low, relative),

@@ -140,10 +140,7 @@ static void checks_table(FILE *f, const struct fl_exp_result *r, bool color)
         noisy |= v->aa_noisy;
         if (v->verdict == FL_VERDICT_HELD || !v->reason[0])
             continue;
-        char line[sizeof v->reason + 128];
-        snprintf(line, sizeof line, "%s: %s", v->check && v->check->name ? v->check->name : "?",
-                 v->reason);
-        wrapped(f, line, 2);
+        wrapped(f, v->reason, 2);     /* the judge's reason names its check */
     }
     if (noisy)
         wrapped(f, "* the two control groups differed on this check (A/A): the difference may be "
@@ -199,7 +196,10 @@ static void verdict_line(FILE *f, const struct fl_exp_result *r, bool color)
     if (at < sizeof line)
         snprintf(line + at, sizeof line - at, " (%zu check%s, %s, %s)", r->nverdicts,
                  r->nverdicts == 1 ? "" : "s", runs, took);
-    wrapped(f, line, 0);
+    for (char *c = line; *c; c++)     /* one line, however long: scripts grep it */
+        if (*c == '\n' || *c == '\t' || *c == '\r')
+            *c = ' ';
+    fprintf(f, "%s\n", line);
 }
 
 int fl_write_terminal(FILE *f, const struct fl_exp_result *r, bool color)

@@ -290,7 +290,7 @@ START_TEST(success_rate_drop_fisher_deviated)
     ck_assert(v->p_value < 0.05);
     ck_assert_double_eq_tol(v->diff, -0.5, 1e-12);
     ck_assert_double_eq_tol(v->limit_low, -0.05, 1e-12);
-    ck_assert_str_eq(v->test, "Fisher's exact test (one-sided), Newcombe 95% CI of the difference");
+    ck_assert_str_eq(v->test, "Fisher's exact, one-sided; Newcombe 95% CI of the difference");
     ck_assert_ptr_nonnull(strstr(v->reason, "%"));
     fixture_free(f);
 }
@@ -317,7 +317,7 @@ START_TEST(success_rate_absolute_wilson)
     add_check(f, "rate", FL_M_SUCCESS_RATE)->min = absolute(0.5);
     const struct fl_exp_verdict *v = judge(f, 0);
     ck_assert_int_eq(v->verdict, FL_VERDICT_HELD);
-    ck_assert_str_eq(v->test, "Wilson 95% score interval");
+    ck_assert_str_eq(v->test, "Wilson, 95% score interval");
     ck_assert(v->ci_low > 0.5 && v->ci_high <= 1.0);
     fixture_free(f);
 }

@@ -398,7 +398,9 @@ START_TEST(terminal_fits_and_colours_only_when_asked)
         size_t len = strcspn(line, "\n"), chars = 0;
         for (size_t i = 0; i < len; i++)
             chars += ((unsigned char)line[i] & 0xc0) != 0x80;
-        ck_assert_msg(chars <= 100, "%zu columns: %.*s", chars, (int)len, line);
+        /* every line fits but the verdict line, kept whole for scripts to grep */
+        ck_assert_msg(chars <= 100 || strncmp(line, "faultline: experiment ", 22) == 0,
+                      "%zu columns: %.*s", chars, (int)len, line);
         line += len + (line[len] == '\n');
     }
     ck_assert(strstr(text, "faultline: experiment p95 \"quoted\" <b>bold</b> & 'x' line two"));
