@@ -36,13 +36,13 @@ expect_status "faultline alone" 2 "$RC"
 expect_eq "faultline alone: nothing on stdout" "" "$OUT"
 capture "$FL" --help
 expect_status "faultline --help" 0 "$RC"
-for verb in run check ctl ps report; do
+for verb in run check ctl ps report experiment; do
     expect_match "faultline --help lists $verb" "$OUT" "^  $verb +[a-z]"
 done
 capture "$FL" frobnicate
 expect_status "an unknown command" 2 "$RC"
 expect_eq "an unknown command: message" \
-    "faultline: unknown command 'frobnicate': run, check, ctl, ps or report" \
+    "faultline: unknown command 'frobnicate': run, check, ctl, ps, report or experiment" \
     "$(head -n 1 "$ERR_FILE")"
 
 version=$(sed -n 's/^VERSION *:= *//p' "$FL_ROOT/Makefile")
