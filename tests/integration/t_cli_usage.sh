@@ -31,6 +31,16 @@ $usage" "$ERR"
         "$(head -n 1 "$ERR_FILE")"
 done
 
+# experiment has two usage lines (an experiment, a replay): both in the SYNOPSIS
+capture "$FL" experiment --help
+expect_status "experiment --help" 0 "$RC"
+while IFS= read -r line; do
+    line=${line#usage: }
+    line=${line#"${line%%[! ]*}"}
+    printf '%s\n' "$synopsis" | grep -qxF -- "$line" ||
+        fail "experiment: usage line [$line] is not in the man page's SYNOPSIS"
+done < <(sed -n '1,2p' "$OUT_FILE")
+
 capture "$FL"
 expect_status "faultline alone" 2 "$RC"
 expect_eq "faultline alone: nothing on stdout" "" "$OUT"
