@@ -73,9 +73,8 @@ SHIM_SRC  := $(wildcard lib/*.c)
 SHIM_OBJ  := $(SHIM_SRC:lib/%.c=$(B)/lib/%.o)
 CORE_OBJ  := $(CORE:%=$(B)/lib/%.o)
 
+# The verbs and what they share, and the report writers of faultline experiment (cli/report/).
 CLI_SRC   := $(wildcard cli/*.c cli/report/*.c)
-# The report writers of faultline experiment (one file per format).
-REPORT_SRC := $(wildcard cli/report/*.c)
 all: $(B)/libfaultline.so $(if $(CLI_SRC),$(B)/faultline)
 .PHONY: all check unit integration man-lint check-examples check-install demo demo-deps deps clean install uninstall bench bench-deps fuzz fuzz-deps
 
@@ -129,23 +128,6 @@ $(B)/tests/check_%: tests/unit/check_%.c $(CORE_OBJ) $(CLI_LIB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(BASE) -Icli $(CFLAGS_CLI) $(CFLAGS) -o $@ $< $(CLI_LIB) $(CORE_OBJ) $(LIBS_SHIM) \
 		-Wl,--as-needed $(LIBS_LIBCONFIG) $(LIBS_CLI) -lm -Wl,--no-as-needed $(CHECK_LIBS)
-
-# The report writers' test links the writers and json-c, with the names they borrow from the
-# experiment file reader and the judge stubbed in the test itself.
-REPORT_OBJ := $(REPORT_SRC:cli/%.c=$(B)/cli/%.o)
-$(B)/tests/check_report: tests/unit/check_report.c $(REPORT_OBJ)
-	$(call say,CC,$<)
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE) -Icli -Icli/report $(CFLAGS_CLI) $(CFLAGS) -o $@ $< $(REPORT_OBJ) $(LIBS_CLI) \
-		-lm $(CHECK_LIBS)
-
-# The experiment file reader is the command's: its test links the reader and libconfig and nettle.
-EXPFILE_OBJ := $(B)/cli/expfile.o $(B)/cli/config_copy.o
-$(B)/tests/check_expfile: tests/unit/check_expfile.c $(EXPFILE_OBJ) $(CORE_OBJ)
-	$(call say,CC,$<)
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE) -Icli $(CFLAGS) -o $@ $< $(EXPFILE_OBJ) $(CORE_OBJ) $(LIBS_SHIM) \
-		$(LIBS_LIBCONFIG) $(LIBS_CLI) $(CHECK_LIBS)
 
 # Small programs the integration tests drive, built like a distribution would (fortified).
 $(B)/tests/programs/%: tests/programs/%.c
@@ -323,4 +305,4 @@ fuzz: fuzz-deps $(FUZZ_DIR)/fuzz_config
 clean:
 	rm -rf $(B)
 
--include $(SHIM_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(REPORT_OBJ:.o=.d) $(UNIT_BIN:=.d)
+-include $(SHIM_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_BIN:=.d)

@@ -10,39 +10,8 @@
 #include <string.h>
 
 #include "experiment.h"
-#include "format.h"
-#include "report.h"
-
-/* The names the writers borrow from the experiment file reader and the judge, as those
- * define them. */
-const char *fl_exp_metric_name(enum fl_exp_metric m)
-{
-    static const char *const names[FL_M_COUNT] = {
-        "exit_status", "success_rate", "latency_median", "latency_p95", "latency_p99",
-        "wall_time", "cpu_time", "peak_rss", "stdout", "after", "faults"};
-    return m < FL_M_COUNT ? names[m] : "?";
-}
-
-const char *fl_exp_metric_unit(enum fl_exp_metric m)
-{
-    switch (m) {
-    case FL_M_SUCCESS_RATE: return "%";
-    case FL_M_LATENCY_MEDIAN: case FL_M_LATENCY_P95: case FL_M_LATENCY_P99:
-    case FL_M_WALL_TIME: case FL_M_CPU_TIME: return "s";
-    case FL_M_PEAK_RSS: return "B";
-    default: return "";
-    }
-}
-
-const char *fl_exp_group_name(enum fl_exp_group g)
-{
-    return g == FL_GROUP_CONTROL ? "control" : g == FL_GROUP_EXPERIMENT ? "experiment" : "control-b";
-}
-
-const char *fl_verdict_name(enum fl_verdict v)
-{
-    return v == FL_VERDICT_HELD ? "held" : v == FL_VERDICT_DEVIATED ? "deviated" : "inconclusive";
-}
+#include "report/format.h"
+#include "report/report.h"
 
 /* ---- a hand-built result ------------------------------------------------------------------- */
 
