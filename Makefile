@@ -223,12 +223,13 @@ install: all $(PCFILE)
 	install -m 0644 man/faultline.1 $(DESTDIR)$(MANDIR)/man1/faultline.1
 	install -m 0644 man/faultline.3 $(DESTDIR)$(MANDIR)/man3/faultline.3
 	install -m 0644 man/faultline.conf.5 $(DESTDIR)$(MANDIR)/man5/faultline.conf.5
+	install -m 0644 man/faultline-experiment.5 $(DESTDIR)$(MANDIR)/man5/faultline-experiment.5
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libfaultline.so $(DESTDIR)$(BINDIR)/faultline \
 	  $(DESTDIR)$(INCDIR)/faultline.h $(DESTDIR)$(LIBDIR)/pkgconfig/faultline.pc \
 	  $(DESTDIR)$(MANDIR)/man1/faultline.1 $(DESTDIR)$(MANDIR)/man3/faultline.3 \
-	  $(DESTDIR)$(MANDIR)/man5/faultline.conf.5
+	  $(DESTDIR)$(MANDIR)/man5/faultline.conf.5 $(DESTDIR)$(MANDIR)/man5/faultline-experiment.5
 
 # Install into a temporary DESTDIR, run a program through the installed command (which must find
 # the installed library, not the build tree's), uninstall, and check nothing is left.
