@@ -306,4 +306,4 @@ fuzz: fuzz-deps $(FUZZ_DIR)/fuzz_config
 clean:
 	rm -rf $(B)
 
--include $(SHIM_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_BIN:=.d)
+-include $(SHIM_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(REPORT_OBJ:.o=.d) $(UNIT_BIN:=.d)

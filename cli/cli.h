@@ -78,6 +78,17 @@ enum fl_ctl_dir_state fl_cli_ctl_dir_check(const char *dir, char *why, size_t ca
 /* Release reply->lines. */
 void fl_ctl_reply_free(struct fl_ctl_reply *reply);
 
+/* ---- finding processes (ps.c) ---------------------------------------------------------------- */
+
+/* The processes with a live control socket (as faultline ps lists them) that are `program`:
+ * their executable, or the first or second word of their command line (an interpreter's
+ * script: "service.py" for "python3 service.py"), each as given or by its base name. Their
+ * pids in *matches (malloc'd, ascending, *nmatches of them); in *seen (malloc'd) every process
+ * with a socket as "PID (PROGRAM), ..." or "none", for a message naming the candidates. Returns
+ * 0, or -1 with *seen saying why (the socket directory unsafe or unreadable, out of memory;
+ * *seen NULL when out of memory). The caller frees *matches and *seen either way. */
+int fl_ps_find(const char *program, pid_t **matches, size_t *nmatches, char **seen);
+
 /* text[0..n) made safe to print on a terminal: tabs, newlines and valid UTF-8 kept, every other
  * control character (C0, DEL, C1) and every invalid byte written \xNN. malloc'd, NUL-terminated;
  * NULL when out of memory. */

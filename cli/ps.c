@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,78 @@ static int probe(pid_t pid, struct row *r)
     }
     fl_ctl_reply_free(&reply);
     return 1;
+}
+
+/* Whether word, a path or a name, is `program` or ends in "/" + program. */
+static bool names(const char *word, const char *program)
+{
+    size_t lw = strlen(word), lp = strlen(program);
+
+    return strcmp(word, program) == 0 ||
+           (lw > lp && word[lw - lp - 1] == '/' && strcmp(word + lw - lp, program) == 0);
+}
+
+/* Whether process pid (its executable `exe`, as its stats reply gives it) is `program`: the
+ * executable, or the first or second word of its command line (an interpreter's script), each
+ * as a path or by its base name. */
+static bool program_matches(pid_t pid, const char *exe, const char *program)
+{
+    char path[64], cmdline[8192];
+    size_t len = 0;
+    FILE *f;
+
+    if (names(exe, program))
+        return true;
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+    if ((f = fopen(path, "re"))) {
+        len = fread(cmdline, 1, sizeof cmdline - 1, f);
+        fclose(f);
+    }
+    cmdline[len] = '\0';
+    for (size_t at = 0, word = 0; at < len && word < 2; at += strlen(cmdline + at) + 1, word++)
+        if (names(cmdline + at, program))
+            return true;
+    return false;
+}
+
+/* The processes with a live socket that are `program` (see cli.h), and every candidate seen. */
+int fl_ps_find(const char *program, pid_t **matches, size_t *nmatches, char **seen)
+{
+    char dir[256], why[800];
+    pid_t *pids = NULL;
+    size_t n = 0, seen_len = 0;
+    FILE *list;
+    int rc = -1;
+
+    *matches = NULL, *nmatches = 0, *seen = NULL;
+    if (!(list = open_memstream(seen, &seen_len)))
+        return -1;
+    if (!fl_ctl_dir(dir, sizeof dir)) {
+        fputs("the socket directory's path is too long", list);
+    } else if (fl_cli_ctl_dir_check(dir, why, sizeof why) == FL_CTL_DIR_UNSAFE) {
+        fprintf(list, "the socket directory is unsafe: %s", why);
+    } else if (scan(dir, &pids, &n) < 0) {
+        fprintf(list, "%s: %s", dir, strerror(errno));
+    } else if (n && !(*matches = calloc(n, sizeof **matches))) {
+        fputs("out of memory", list);
+    } else {
+        rc = 0;
+        if (n)
+            qsort(pids, n, sizeof *pids, by_pid);
+        for (size_t i = 0; i < n; i++) {
+            struct row r;
+            if (!probe(pids[i], &r))
+                continue;
+            fprintf(list, "%s%d (%s)", ftell(list) ? ", " : "", (int)r.pid, r.program);
+            if (program_matches(r.pid, r.program, program))
+                (*matches)[(*nmatches)++] = r.pid;
+        }
+        if (!ftell(list))
+            fputs("none", list);
+    }
+    fclose(list);
+    free(pids);
+    return rc;
 }
 
 static int width(const char *head, const struct row *rows, size_t n, size_t off)
