@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,7 +115,7 @@ int fl_child_start(const struct fl_child_spec *spec, struct fl_child *c, char *w
         return -1;
     }
     c->pidfd = pidfd_open(c->pid, 0);
-    if (c->pidfd < 0) {
+    if (c->pidfd < 0 && errno != ENOSYS) {
         snprintf(why, cap, "cannot watch process %d: %s", (int)c->pid, strerror(errno));
         kill(-c->pid, SIGKILL);
         while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
@@ -194,8 +195,10 @@ static void reap(struct fl_child *c, struct fl_child_status *st)
     st->cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
               (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     st->peak_rss = (uint64_t)ru.ru_maxrss * 1024;
-    close(c->pidfd);
+    if (c->pidfd >= 0)
+        close(c->pidfd);
     c->pidfd = -1;
+    c->reaped = true;
     drain_output(c);    /* what is there now: a grandchild may hold the pipe open for long */
     if (c->out_pipe >= 0) {
         close(c->out_pipe);
@@ -203,29 +206,40 @@ static void reap(struct fl_child *c, struct fl_child_status *st)
     }
 }
 
+/* Whether the child exited, without reaping it (where there is no pidfd to tell). */
+static bool exited(const struct fl_child *c)
+{
+    siginfo_t si = {0};
+
+    return waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid != 0;
+}
+
 /* Wait for the child as child.h says. */
 int fl_child_wait(struct fl_child *c, double timeout_s, struct fl_child_status *st)
 {
     double deadline = timeout_s < 0 ? INFINITY : fl_child_now() + timeout_s;
 
-    if (c->pidfd < 0)
-        return 1;   /* reaped already; *st was filled then */
+    if (c->reaped)
+        return 1;   /* *st was filled then */
     for (;;) {
         struct pollfd fds[2] = {{.fd = c->pidfd, .events = POLLIN},
                                 {.fd = c->out_pipe, .events = POLLIN}};
         double left = deadline - fl_child_now();
         int ms = isinf(left) ? -1 : left <= 0 ? 0 : (int)ceil(left * 1000);
-        int n = poll(fds, c->out_pipe >= 0 ? 2 : 1, ms);
+        int n;
 
+        if (c->pidfd < 0 && (ms < 0 || ms > 10))
+            ms = 10;
+        n = poll(fds, 2, ms);
         if (n < 0 && errno == EINTR)
             return 0;
         if (fds[1].revents)
             drain_output(c);
-        if (fds[0].revents) {
+        if (fds[0].revents || (c->pidfd < 0 && exited(c))) {
             reap(c, st);
             return 1;
         }
-        if (n == 0 || (n < 0 && errno != EINTR) || fl_child_now() >= deadline)
+        if ((n < 0 && errno != EINTR) || fl_child_now() >= deadline)
             return 0;
     }
 }
@@ -233,17 +247,17 @@ int fl_child_wait(struct fl_child *c, double timeout_s, struct fl_child_status *
 /* Stop the child as child.h says. */
 void fl_child_stop(struct fl_child *c, int sig, double grace_s, struct fl_child_status *st)
 {
-    if (c->pidfd < 0)
+    if (c->reaped)
         return;
     if (sig != SIGKILL && kill(-c->pid, sig) == 0) {
         double deadline = fl_child_now() + grace_s;
-        while (c->pidfd >= 0 && fl_child_now() < deadline)
+        while (!c->reaped && fl_child_now() < deadline)
             if (fl_child_wait(c, deadline - fl_child_now(), st))
                 break;
     }
-    if (c->pidfd >= 0) {
+    if (!c->reaped) {
         kill(-c->pid, SIGKILL);
-        while (c->pidfd >= 0)
+        while (!c->reaped)
             fl_child_wait(c, -1, st);
     }
     kill(-c->pid, SIGKILL);     /* what is left of its group */

@@ -22,7 +22,9 @@ struct fl_child_spec {
 
 struct fl_child {
     pid_t pid;
-    int pidfd;                  /* -1 once reaped */
+    int pidfd;                  /* -1 once reaped, or where pidfd_open is missing (an old
+                                   kernel, valgrind): its exit is then polled for every 10 ms */
+    bool reaped;                /* wait4 collected it */
     int out_pipe;               /* read end while capturing, else -1 */
     double started;             /* CLOCK_MONOTONIC seconds */
     char *out;                  /* captured stdout (malloc'd, NUL-terminated) */

@@ -144,12 +144,14 @@ static bool stop_now(struct runner *r)
     return r->result->aborted;
 }
 
+/* nftw's callback: remove one entry; what cannot be removed is left, and the walk goes on. */
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st;
     (void)flag;
     (void)ftw;
-    return remove(path) == 0 || errno == ENOENT ? 0 : 0;
+    remove(path);
+    return 0;
 }
 
 /* Remove a directory and what it holds (never following a link out of it). */
@@ -1167,7 +1169,6 @@ static int replay(const struct exp_opts *o)
         rc = ok ? FL_EXIT_OK : FL_EXIT_FAIL;
     }
     fl_exp_result_free(&result);
-    r.base_is_temp = r.base_is_temp && !o->keep;
     free_runner(&r);
     fl_exp_spec_free(&spec);
 out:

@@ -31,18 +31,28 @@ $usage" "$ERR"
         "$(head -n 1 "$ERR_FILE")"
 done
 
+# experiment has two usage lines (an experiment, a replay): both in the SYNOPSIS
+capture "$FL" experiment --help
+expect_status "experiment --help" 0 "$RC"
+while IFS= read -r line; do
+    line=${line#usage: }
+    line=${line#"${line%%[! ]*}"}
+    printf '%s\n' "$synopsis" | grep -qxF -- "$line" ||
+        fail "experiment: usage line [$line] is not in the man page's SYNOPSIS"
+done < <(sed -n '1,2p' "$OUT_FILE")
+
 capture "$FL"
 expect_status "faultline alone" 2 "$RC"
 expect_eq "faultline alone: nothing on stdout" "" "$OUT"
 capture "$FL" --help
 expect_status "faultline --help" 0 "$RC"
-for verb in run check ctl ps report; do
+for verb in run check ctl ps report experiment; do
     expect_match "faultline --help lists $verb" "$OUT" "^  $verb +[a-z]"
 done
 capture "$FL" frobnicate
 expect_status "an unknown command" 2 "$RC"
 expect_eq "an unknown command: message" \
-    "faultline: unknown command 'frobnicate': run, check, ctl, ps or report" \
+    "faultline: unknown command 'frobnicate': run, check, ctl, ps, report or experiment" \
     "$(head -n 1 "$ERR_FILE")"
 
 version=$(sed -n 's/^VERSION *:= *//p' "$FL_ROOT/Makefile")
