@@ -21,8 +21,8 @@
 enum fl_exp_shape { FL_EXP_BATCH, FL_EXP_SERVICE, FL_EXP_LIVE };
 
 /* A command: argv[0..] NULL-terminated. A command the file gives as one string is
- * {"/bin/sh", "-c", STRING, NULL}. Every command runs in the run's directory (see
- * FAULTLINE_RUN_DIR below) unless it changes directory itself. */
+ * {"/bin/sh", "-c", STRING, NULL}. Every command runs in spec->dir; FAULTLINE_RUN_DIR in its
+ * environment names the run's own fresh directory. */
 struct fl_exp_cmd {
     char **argv;                /* NULL when the file gave none */
     int line;                   /* the line the file gave it on */
