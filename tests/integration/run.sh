@@ -38,7 +38,8 @@ FL_LIB_FILE=$FL_LIB
 [ -n "${FL_PRELOAD_FIRST:-}" ] && FL_LIB="$FL_PRELOAD_FIRST $FL_LIB"
 export FL_LIB FL_LIB_FILE FL_PROGS FL_ROOT="$root" FL_PRELOAD_FIRST
 
-# Seconds a test may run before it is killed (then it fails).
+# Seconds a test may run before it is killed (then it fails). A test that runs whole experiments
+# may ask for more with a line "# fl-timeout: SECONDS" among its first 20.
 limit=${FL_TEST_TIMEOUT:-60}
 
 # A test must not inherit faultline settings or a preload from the caller's environment.
@@ -60,7 +61,10 @@ for t in $(cd "$here" && LC_ALL=C ls t_*.sh 2>/dev/null); do
     dir=$(mktemp -d "${TMPDIR:-/tmp}/faultline-it-$name.XXXXXX") || exit 2
     # timeout puts the test in its own process group and signals the whole group, so a test's
     # background servers die with it.
-    (cd "$dir" && FL_TMP="$dir" TMPDIR="$dir" exec timeout -k 5 "$limit" bash "$here/$t") \
+    own=$(sed -n '1,20s/^# fl-timeout: \([0-9][0-9]*\)$/\1/p' "$here/$t")
+    this_limit=$limit
+    [ -n "$own" ] && [ "$own" -gt "$limit" ] && this_limit=$own
+    (cd "$dir" && FL_TMP="$dir" TMPDIR="$dir" exec timeout -k 5 "$this_limit" bash "$here/$t") \
         >"$out" 2>&1 </dev/null
     rc=$?
     case $rc in
@@ -77,7 +81,7 @@ for t in $(cd "$here" && LC_ALL=C ls t_*.sh 2>/dev/null); do
         failed=$((failed + 1))
         echo "FAIL $name"
         if [ $rc = 124 ] || [ $rc = 137 ]; then
-            echo "    (killed after ${limit}s: timed out)"
+            echo "    (killed after ${this_limit}s: timed out)"
         else
             echo "    (exit status $rc)"
         fi

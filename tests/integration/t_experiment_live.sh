@@ -3,7 +3,8 @@
 # --control with dormant rules: a holding experiment exits 0, found by program name; one that
 # hits its success floor exits 2; one interrupted by SIGINT mid-window exits 2; a process
 # without a control socket and a rule the process lacks are refused with exit 2. After each,
-# every rule of the process is disabled again (dormant).
+# every rule of the process is disabled again (dormant). When faultline itself is killed
+# (SIGKILL) in a window, the dead-man switch it renews pauses the process by itself.
 . "$FL_ROOT/tests/integration/lib.sh"
 python_bin
 FL=$(cd "$FL_PROGS/../.." && pwd)/faultline
@@ -91,3 +92,27 @@ capture "$FL" experiment -q --pid "$pid" unknown.experiment
 expect_status "an unknown rule" 2 "$RC"
 expect_contains "its message" "$ERR" "no rule 'nope' (its rules: flaky, down)"
 every_rule_dormant "refused experiment"
+
+note "faultline itself killed (SIGKILL) mid-window: the dead-man switch pauses the process"
+experiment_file killed flaky 1s
+"$FL" experiment -q --pid "$pid" killed.experiment > killed.out 2> killed.err &
+experiment=$!
+armed=
+for _ in $(seq 600); do
+    "$FL" ctl "$pid" list | grep -q '^flaky	armed' && { armed=1; break; }
+    kill -0 $experiment 2>/dev/null || break
+    sleep 0.05
+done
+[ -n "$armed" ] || fail "no experiment window started: $(cat killed.err)"
+kill -KILL $experiment
+wait $experiment 2>/dev/null
+# The switch was renewed for three windows (3 s) at this window's start: the process pauses
+# by itself within them; polled for up to 10 s.
+paused=
+for _ in $(seq 200); do
+    "$FL" ctl "$pid" stats | grep -q '"paused":true' && { paused=1; break; }
+    sleep 0.05
+done
+[ -n "$paused" ] || fail "the process did not pause after faultline was killed: $("$FL" ctl "$pid" stats)"
+"$FL" ctl "$pid" list | grep -q '^flaky	paused' ||
+    fail "the killed experiment's rule should still be enabled (paused), not disabled: $("$FL" ctl "$pid" list)"
