@@ -1166,9 +1166,9 @@ int fl_exp_load(const char *path, struct fl_exp_spec *spec, struct fl_diag *diag
 {
     struct reader r = {.spec = spec, .diag = diag, .path = path};
     config_t lc;
-    char *text = NULL, why[256];
+    char *text = NULL, *wide = NULL, why[256];
     size_t len;
-    int rc = -1;
+    int rc = -1, unclosed, bad_line;
 
     memset(spec, 0, sizeof *spec);
     diag->text[0] = '\0';
@@ -1180,13 +1180,17 @@ int fl_exp_load(const char *path, struct fl_exp_spec *spec, struct fl_diag *diag
     else if (describe_file(&r, text, len) == 0) {
         config_set_options(&lc, CONFIG_OPTION_AUTOCONVERT);
         config_set_include_dir(&lc, r.filedir);
-        if (!config_read_string(&lc, text))
+        /* integers past 32 bits get their L, as in the shim's own configs */
+        if (fl_config_widen_integers(text, &wide, &unclosed, &bad_line, why, sizeof why) < 0)
+            fail_line(&r, bad_line, "%s", why);
+        else if (!config_read_string(&lc, wide ? wide : text))
             failv_line(&r, config_error_file(&lc) ? config_error_file(&lc) : path,
                        config_error_line(&lc), "%s", config_error_text(&lc));
         else
             rc = read_root(&r, config_root_setting(&lc));
     }
     config_destroy(&lc);
+    free(wide);
     free(text);
     free(r.filedir);
     if (rc < 0)

@@ -1532,15 +1532,12 @@ static const char *skip_string_or_comment(const char *p, int *line, bool *open_s
     return NULL;
 }
 
-/* libconfig 1.5 reads an integer written without an L suffix in 32 bits and wraps it silently
- * (seed = 4294967296 was 0, max_size = 10000000000 was 1410065408), as every version does a
- * hex one past 0x7fffffff; later versions promote decimal ones to 64 bits. So faultline hands
- * libconfig its text with an L after each integer that needs 64 bits, and refuses one past 64
- * bits (which libconfig would clamp or wrap). The scan skips what libconfig's scanner does not
- * read as a number: strings, comments and names. Returns 0 with *out NULL when nothing needs an
- * L, 0 with the new text (malloc) in *out, or -1 with the message written. *unclosed is the line
- * of a string the text never closes, or 0. */
-static int promote_integers(struct loader *ld, const char *text, char **out, int *unclosed)
+/* As config.h says. libconfig 1.5 reads an integer written without an L suffix in 32 bits and
+ * wraps it silently (seed = 4294967296 was 0, max_size = 10000000000 was 1410065408), as every
+ * version does a hex one past 0x7fffffff; later versions promote decimal ones to 64 bits. The
+ * scan skips what libconfig's scanner does not read as a number: strings, comments and names. */
+int fl_config_widen_integers(const char *text, char **out, int *unclosed, int *bad_line,
+                             char *why, size_t cap)
 {
     struct fl_text t = {0};
     const char *p = text, *done = text;
@@ -1586,8 +1583,10 @@ static int promote_integers(struct loader *ld, const char *text, char **out, int
             long long v = hex ? 0 : strtoll(start, NULL, 10);
             if (errno == ERANGE || (hex && u > LLONG_MAX)) {
                 free(t.p);
-                return fail_at(ld, line, "integer %.*s does not fit in 64 bits "
-                                 "(%lld to %lld)", (int)(p - start), start, LLONG_MIN, LLONG_MAX);
+                *bad_line = line;
+                snprintf(why, cap, "integer %.*s does not fit in 64 bits (%lld to %lld)",
+                         (int)(p - start), start, LLONG_MIN, LLONG_MAX);
+                return -1;
             }
             if (!wide && (hex ? u > INT_MAX : v > INT_MAX || v < INT_MIN)) {
                 fl_text_add(&t, done, (size_t)(p - done));
@@ -1604,10 +1603,23 @@ static int promote_integers(struct loader *ld, const char *text, char **out, int
     fl_text_adds(&t, done);
     if (t.failed) {
         free(t.p);
-        return out_of_memory(ld);
+        *bad_line = 0;
+        snprintf(why, cap, "out of memory");
+        return -1;
     }
     *out = t.p;
     return 0;
+}
+
+/* fl_config_widen_integers, its message written for the loader. */
+static int promote_integers(struct loader *ld, const char *text, char **out, int *unclosed)
+{
+    char why[160];
+    int bad_line;
+
+    if (fl_config_widen_integers(text, out, unclosed, &bad_line, why, sizeof why) == 0)
+        return 0;
+    return bad_line ? fail_at(ld, bad_line, "%s", why) : out_of_memory(ld);
 }
 
 /* ---- @include -------------------------------------------------------------------------------- */

@@ -110,6 +110,14 @@ int fl_config_set_key(const char *rule_text, const char *key, const char *value,
 /* Release the strings of one rule spec and zero it. */
 void fl_rule_spec_free(struct fl_rule_spec *spec);
 
+/* libconfig text made safe from libconfig 1.5's 32-bit integers: an L after each integer that
+ * needs 64 bits (which libconfig would wrap silently), and an integer past 64 bits refused.
+ * Returns 0 with *out NULL when nothing needs an L, or 0 with the new text (malloc'd) in *out;
+ * -1 with why[cap] and *bad_line the line (0 when out of memory). *unclosed: the line of a
+ * string the text never closes, or 0. */
+int fl_config_widen_integers(const char *text, char **out, int *unclosed, int *bad_line,
+                             char *why, size_t cap);
+
 /* Release what fl_config_load allocated and zero *cfg. Safe on a zeroed config. */
 void fl_config_free(struct fl_config *cfg);
 

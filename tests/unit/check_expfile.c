@@ -68,6 +68,21 @@ static void load_fails(const char *text, const char *suffix)
 #define FAULTS "faults = { rules = ( { calls = [\"write\"]; error = \"ENOSPC\"; } ); };\n"
 #define HYPOTHESIS "hypothesis = ( { metric = \"success_rate\"; min = \"control - 5%\"; } );\n"
 
+/* A seed past 32 bits is read whole, without the L libconfig 1.5 would need (it wraps
+ * 4294967296 to 0 silently); one past 64 bits is refused at its line. */
+START_TEST(seed_past_32_bits_reads_whole)
+{
+    struct fl_exp_spec s;
+
+    load_ok("seed = 4294967296;\nbatch = { command = \"true\"; };\n" FAULTS HYPOTHESIS, &s);
+    ck_assert_uint_eq(s.seed, UINT64_C(4294967296));
+    fl_exp_spec_free(&s);
+    load_fails("\nseed = 99999999999999999999;\nbatch = { command = \"true\"; };\n" FAULTS
+               HYPOTHESIS, ":2: integer 99999999999999999999 does not fit in 64 bits "
+               "(-9223372036854775808 to 9223372036854775807)");
+}
+END_TEST
+
 START_TEST(batch_reads_with_defaults)
 {
     struct fl_exp_spec s;
@@ -420,6 +435,7 @@ static Suite *expfile_suite(void)
 
     tcase_add_checked_fixture(tc, make_dir, remove_dir);
     tcase_add_test(tc, batch_reads_with_defaults);
+    tcase_add_test(tc, seed_past_32_bits_reads_whole);
     tcase_add_test(tc, batch_reads_every_key);
     tcase_add_test(tc, rate_bounds_read_as_fractions);
     tcase_add_test(tc, service_reads_with_defaults);
