@@ -162,10 +162,18 @@ static void injected(FILE *f, const struct fl_exp_result *r)
     wrapped(f, line, 0);
 }
 
+/* s with tabs and line breaks made spaces: a name or reason inside the one-line verdict. */
+static void put_flat(FILE *f, const char *s)
+{
+    for (; *s; s++)
+        fputc(*s == '\n' || *s == '\t' || *s == '\r' ? ' ' : *s, f);
+}
+
+/* The verdict in one line, however long: scripts grep it. */
 static void verdict_line(FILE *f, const struct fl_exp_result *r, bool color)
 {
     const char *word = fl_report_verdict(r);
-    char line[4096], runs[64], took[FL_FMT_MAX];
+    char runs[64], took[FL_FMT_MAX];
     size_t nc = fl_report_count_runs(r, FL_GROUP_CONTROL);
     size_t ne = fl_report_count_runs(r, FL_GROUP_EXPERIMENT);
     size_t na = fl_report_count_runs(r, FL_GROUP_AA);
@@ -175,31 +183,27 @@ static void verdict_line(FILE *f, const struct fl_exp_result *r, bool color)
         snprintf(runs, sizeof runs, "%zu+%zu runs", nc, ne);
     fl_fmt_value(took, sizeof took, "s", r->duration);
     const char *on = color ? color_of(word) : "", *off = color ? "\033[0m" : "";
+    fputs("faultline: experiment ", f);
+    put_flat(f, fl_report_name(r));
     if (strcmp(word, "aborted") == 0) {
-        snprintf(line, sizeof line, "faultline: experiment %s: %sABORTED%s: %s", fl_report_name(r),
-                 on, off, r->abort_reason[0] ? r->abort_reason : "(no reason given)");
-        wrapped(f, line, 0);
+        fprintf(f, ": %sABORTED%s: ", on, off);
+        put_flat(f, r->abort_reason[0] ? r->abort_reason : "(no reason given)");
+        fputc('\n', f);
         return;
     }
-    size_t at = (size_t)snprintf(line, sizeof line, "faultline: experiment %s: %s%s%s",
-                                 fl_report_name(r), on, word, off);
+    fprintf(f, ": %s%s%s", on, word, off);
     enum fl_verdict which = strcmp(word, "deviated") == 0 ? FL_VERDICT_DEVIATED
                                                           : FL_VERDICT_INCONCLUSIVE;
-    if (strcmp(word, "held") != 0) {
-        for (size_t i = 0, k = 0; i < r->nverdicts && at < sizeof line; i++) {
+    if (strcmp(word, "held") != 0)
+        for (size_t i = 0, k = 0; i < r->nverdicts; i++) {
             const struct fl_exp_verdict *v = &r->verdicts[i];
-            if (v->verdict == which)
-                at += (size_t)snprintf(line + at, sizeof line - at, "%s%s", k++ ? ", " : ": ",
-                                       v->check && v->check->name ? v->check->name : "?");
+            if (v->verdict != which)
+                continue;
+            fputs(k++ ? ", " : ": ", f);
+            put_flat(f, v->check && v->check->name ? v->check->name : "?");
         }
-    }
-    if (at < sizeof line)
-        snprintf(line + at, sizeof line - at, " (%zu check%s, %s, %s)", r->nverdicts,
-                 r->nverdicts == 1 ? "" : "s", runs, took);
-    for (char *c = line; *c; c++)     /* one line, however long: scripts grep it */
-        if (*c == '\n' || *c == '\t' || *c == '\r')
-            *c = ' ';
-    fprintf(f, "%s\n", line);
+    fprintf(f, " (%zu check%s, %s, %s)\n", r->nverdicts, r->nverdicts == 1 ? "" : "s", runs,
+            took);
 }
 
 int fl_write_terminal(FILE *f, const struct fl_exp_result *r, bool color)
