@@ -13,7 +13,6 @@
  * seed, once the journal's SHA-256 of the experiment file matches the file as it is now. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -144,22 +143,6 @@ static bool stop_now(struct runner *r)
     return r->result->aborted;
 }
 
-/* nftw's callback: remove one entry; what cannot be removed is left, and the walk goes on. */
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-/* Remove a directory and what it holds (never following a link out of it). */
-static void remove_tree(const char *path)
-{
-    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* The last `max` bytes of a file, for a message (malloc'd, "" when unreadable). */
 static char *file_tail(const char *path, size_t max)
 {
@@ -284,52 +267,6 @@ static char **run_shim(const struct runner *r, const struct fl_exp_run *run, con
 
 /* ---- what a run's event log says ------------------------------------------------------------ */
 
-/* The index of rule `name` in result->rules, added when new; -1 when out of memory. */
-static long rule_index(struct fl_exp_result *result, const char *name)
-{
-    char **grown;
-
-    for (size_t i = 0; i < result->nrules; i++)
-        if (strcmp(result->rules[i], name) == 0)
-            return (long)i;
-    if (!(grown = realloc(result->rules, (result->nrules + 1) * sizeof *grown)))
-        return -1;
-    result->rules = grown;
-    if (!(grown[result->nrules] = strdup(name)))
-        return -1;
-    return (long)result->nrules++;
-}
-
-/* Add n to the (rule, action) count of counts[0..*ncounts); -1 when out of memory. */
-static int add_count(struct fl_exp_count **counts, size_t *ncounts, const char *rule,
-                     const char *action, uint64_t n)
-{
-    struct fl_exp_count *grown;
-
-    for (size_t i = 0; i < *ncounts; i++)
-        if (strcmp((*counts)[i].rule, rule) == 0 && strcmp((*counts)[i].action, action) == 0) {
-            (*counts)[i].n += n;
-            return 0;
-        }
-    if (!(grown = realloc(*counts, (*ncounts + 1) * sizeof *grown)))
-        return -1;
-    *counts = grown;
-    grown[*ncounts] = (struct fl_exp_count){.rule = strdup(rule), .action = strdup(action), .n = n};
-    if (!grown[*ncounts].rule || !grown[*ncounts].action) {
-        free(grown[*ncounts].rule);
-        free(grown[*ncounts].action);
-        return -1;
-    }
-    (*ncounts)++;
-    return 0;
-}
-
-static int by_time(const void *a, const void *b)
-{
-    const struct fl_exp_fault *x = a, *y = b;
-    return (x->t > y->t) - (x->t < y->t);
-}
-
 /* Count the faults of run's event log at `log` into run->counts and run->faults; an experiment
  * run's faults also go into the result's totals and timeline. A missing log is no fault. -1
  * when out of memory. */
@@ -355,14 +292,14 @@ static int read_faults(struct fl_exp_result *result, struct fl_exp_run *run, con
         action = fl_json_str(v, "action");
         if (event && strcmp(event, "fault") == 0 && rule && action) {
             run->faults++;
-            if (add_count(&run->counts, &run->ncounts, rule, action, 1) < 0 ||
-                (ri = rule_index(result, rule)) < 0)
+            if (fl_exp_count_add(&run->counts, &run->ncounts, rule, action, 1) < 0 ||
+                (ri = fl_exp_rule_index(result, rule)) < 0)
                 rc = -1;
             else if (run->group == FL_GROUP_EXPERIMENT) {
                 struct fl_exp_fault *grown = realloc(result->faults,
                                                      (result->nfaults + 1) * sizeof *grown);
                 fl_json_time_ns(v, "t", &t_ns);
-                if (!grown || add_count(&result->injected, &result->ninjected, rule, action,
+                if (!grown || fl_exp_count_add(&result->injected, &result->ninjected, rule, action,
                                         1) < 0) {
                     if (grown)
                         result->faults = grown;
@@ -380,7 +317,7 @@ static int read_faults(struct fl_exp_result *result, struct fl_exp_run *run, con
     }
     free(line);
     fclose(f);
-    qsort(result->faults + first, result->nfaults - first, sizeof *result->faults, by_time);
+    fl_exp_faults_sort(result, first);
     return rc;
 }
 
@@ -608,7 +545,7 @@ static int run_paths(struct runner *r, const struct fl_exp_run *run, char *dir, 
     snprintf(err, PATH_MAX, "%s/run-%u.stderr", r->base, run->index);
     if (log_override)
         snprintf(log, PATH_MAX, "%s", log_override);
-    remove_tree(dir);
+    fl_exp_remove_tree(dir);
     unlink(log);
     if (mkdir(dir, 0700) != 0) {
         abort_with(r->result, "%s: cannot make the run's directory: %s", dir, strerror(errno));
@@ -658,7 +595,7 @@ static void run_one(struct runner *r, struct fl_exp_run *run, const char *log_ov
     if (r->opts->keep || log_override)
         run->log = strdup(log);
     if (!r->opts->keep) {
-        remove_tree(dir);
+        fl_exp_remove_tree(dir);
         unlink(err);
         if (!log_override)
             unlink(log);
@@ -666,19 +603,6 @@ static void run_one(struct runner *r, struct fl_exp_run *run, const char *log_ov
 }
 
 /* ---- the experiment ------------------------------------------------------------------------ */
-
-/* The group at position `slot` of pair `pair`: ABBA for two groups; for three a Latin square
- * (each group in each position equally often over three pairs), reversed every other square. */
-static enum fl_exp_group group_at(bool aa, unsigned pair, unsigned slot)
-{
-    static const enum fl_exp_group three[3] = {FL_GROUP_CONTROL, FL_GROUP_EXPERIMENT, FL_GROUP_AA};
-
-    if (!aa)
-        return (pair % 2 == 0) == (slot == 0) ? FL_GROUP_CONTROL : FL_GROUP_EXPERIMENT;
-    if ((pair / 3) % 2)
-        slot = 2 - slot;
-    return three[(slot + pair) % 3];
-}
 
 /* Run every run of the experiment into r->result. */
 static void run_all(struct runner *r)
@@ -697,42 +621,13 @@ static void run_all(struct runner *r)
         for (unsigned slot = 0; slot < groups && !stop_now(r); slot++) {
             struct fl_exp_run *run = &result->runs[result->nruns];
             run->index = (unsigned)result->nruns++;
-            run->group = group_at(spec->aa, pair, slot);
+            run->group = fl_exp_group_at(spec->aa, pair, slot);
             run->pair = pair;
             run->seed = fl_stats_run_seed(spec->seed, pair);
             run_one(r, run, NULL);
         }
     if (r->progress)
         fputs("\r\033[K", stderr);
-}
-
-/* Release what a result holds as experiment.h says. */
-void fl_exp_result_free(struct fl_exp_result *result)
-{
-    for (size_t i = 0; i < result->nruns; i++) {
-        struct fl_exp_run *run = &result->runs[i];
-        free(run->out);
-        free(run->samples);
-        free(run->after_output);
-        free(run->log);
-        for (size_t j = 0; j < run->ncounts; j++) {
-            free(run->counts[j].rule);
-            free(run->counts[j].action);
-        }
-        free(run->counts);
-    }
-    free(result->runs);
-    for (size_t i = 0; i < result->nrules; i++)
-        free(result->rules[i]);
-    free(result->rules);
-    free(result->faults);
-    for (size_t i = 0; i < result->ninjected; i++) {
-        free(result->injected[i].rule);
-        free(result->injected[i].action);
-    }
-    free(result->injected);
-    free(result->verdicts);
-    memset(result, 0, sizeof *result);
 }
 
 /* Where runs go: --keep DIR (made when missing), else a fresh temporary directory. -1 after
@@ -773,7 +668,7 @@ static void free_runner(struct runner *r)
     free(r->config_env);
     free(r->injecting);
     if (r->base_is_temp)
-        remove_tree(r->base);
+        fl_exp_remove_tree(r->base);
 }
 
 /* ---- options and reports ------------------------------------------------------------------- */

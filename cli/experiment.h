@@ -271,6 +271,31 @@ int fl_exp_judge(struct fl_exp_result *result, uint64_t seed);
 int fl_exp_live_run(const struct fl_exp_spec *spec, struct fl_exp_result *result,
                     void (*progress)(const struct fl_exp_result *result, void *arg), void *arg);
 
+/* result.c: building a result, for the runner and the live shape alike. */
+
+/* The group at position slot of pair `pair`, so that no group always runs first, after the same
+ * other group, or when the program has been up longest: ABBA for two groups (pair 0 runs
+ * control first); with aa, a Latin square of the three, reversed every other square. */
+enum fl_exp_group fl_exp_group_at(bool aa, unsigned pair, unsigned slot);
+
+/* The index of rule `name` in result->rules, added when new; -1 when out of memory. */
+long fl_exp_rule_index(struct fl_exp_result *result, const char *name);
+
+/* Add n to the (rule, action) count in counts[0..*ncounts), a new entry when there is none;
+ * -1 when out of memory. */
+int fl_exp_count_add(struct fl_exp_count **counts, size_t *ncounts, const char *rule,
+                     const char *action, uint64_t n);
+
+/* Sort result->faults[first..] by time. */
+void fl_exp_faults_sort(struct fl_exp_result *result, size_t first);
+
+/* A new zeroed run at the end of result->runs (its index set), or NULL when out of memory. */
+struct fl_exp_run *fl_exp_run_new(struct fl_exp_result *result);
+
+/* Remove a run's directory and what it holds, never following a link out of it; what cannot
+ * be removed is left. */
+void fl_exp_remove_tree(const char *path);
+
 /* Release what a result holds (runs, verdicts, faults), not its spec, and zero it. */
 void fl_exp_result_free(struct fl_exp_result *result);
 

@@ -5,7 +5,6 @@
  * end (the rollback), and a dead-man switch (`expire`) pauses the process's rules by itself
  * should faultline die before it could roll back. */
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -318,73 +317,6 @@ static bool should_stop(void *arg, char *why, size_t cap)
     return false;
 }
 
-/* The group of window k (0-based) of pair p: pair 0 runs control, experiment (then control-b
- * with --aa); each next pair rotates that order by one (ABBA with two groups), so that no group
- * always runs first, after the same other group, or when the process has been up longest. */
-static enum fl_exp_group window_group(const struct fl_exp_spec *spec, unsigned p, unsigned k)
-{
-    static const enum fl_exp_group order[] = {FL_GROUP_CONTROL, FL_GROUP_EXPERIMENT,
-                                              FL_GROUP_AA};
-    unsigned ngroups = spec->aa ? 3 : 2;
-
-    return order[(p + k) % ngroups];
-}
-
-/* A new run at the end of result->runs, or NULL when out of memory. */
-static struct fl_exp_run *new_run(struct fl_exp_result *result)
-{
-    struct fl_exp_run *runs = realloc(result->runs, (result->nruns + 1) * sizeof *runs);
-
-    if (!runs)
-        return NULL;
-    result->runs = runs;
-    memset(&runs[result->nruns], 0, sizeof *runs);
-    return &runs[result->nruns++];
-}
-
-/* The index of rule name in result->rules, added when new; -1 when out of memory. */
-static int rule_index(struct fl_exp_result *result, const char *name)
-{
-    char **rules, *copy;
-
-    for (size_t i = 0; i < result->nrules; i++)
-        if (strcmp(result->rules[i], name) == 0)
-            return (int)i;
-    if (!(copy = strdup(name)))
-        return -1;
-    if (!(rules = realloc(result->rules, (result->nrules + 1) * sizeof *rules))) {
-        free(copy);
-        return -1;
-    }
-    result->rules = rules;
-    rules[result->nrules] = copy;
-    return (int)result->nrules++;
-}
-
-/* Add n to the count of (rule, action) in counts[0..*ncounts). */
-static int add_count(struct fl_exp_count **counts, size_t *ncounts, const char *rule,
-                     const char *action, uint64_t n)
-{
-    struct fl_exp_count *c;
-
-    for (size_t i = 0; i < *ncounts; i++)
-        if (strcmp((*counts)[i].rule, rule) == 0 && strcmp((*counts)[i].action, action) == 0) {
-            (*counts)[i].n += n;
-            return 0;
-        }
-    if (!(c = realloc(*counts, (*ncounts + 1) * sizeof *c)))
-        return -1;
-    *counts = c;
-    c[*ncounts] = (struct fl_exp_count){.rule = strdup(rule), .action = strdup(action), .n = n};
-    if (!c[*ncounts].rule || !c[*ncounts].action) {
-        free(c[*ncounts].rule);
-        free(c[*ncounts].action);
-        return -1;
-    }
-    (*ncounts)++;
-    return 0;
-}
-
 /* A counter of a rule in a stats reply (0 when absent). */
 static uint64_t counter(const struct json_object *v, const char *key)
 {
@@ -425,13 +357,6 @@ static int add_to_timeline(struct fl_exp_result *result, unsigned run_index, int
     return 0;
 }
 
-static int by_time(const void *a, const void *b)
-{
-    double x = ((const struct fl_exp_fault *)a)->t, y = ((const struct fl_exp_fault *)b)->t;
-
-    return (x > y) - (x < y);
-}
-
 /* The window's counts from the chosen rules' counters before and after it: per rule and
  * action into run->counts, their sum into run->faults; an experiment window's also into the
  * result's totals and timeline. */
@@ -452,7 +377,7 @@ static int count_window(struct live *l, unsigned run_index, const struct json_ob
         run->faults += injected;
         if (experiment) {
             res->faults_injected += injected;
-            if (injected && ((rule = rule_index(res, l->rules[i])) < 0 ||
+            if (injected && ((rule = fl_exp_rule_index(res, l->rules[i])) < 0 ||
                              add_to_timeline(res, run_index, rule, injected) < 0))
                 return fail(l, "out of memory");
         }
@@ -461,20 +386,14 @@ static int count_window(struct live *l, unsigned run_index, const struct json_ob
         json_object_object_foreach(actions, action, value) {
             (void)value;
             uint64_t n = growth(fl_json_get(b, "by_action"), actions, action);
-            if (n && (add_count(&run->counts, &run->ncounts, l->rules[i], action, n) < 0 ||
+            if (n && (fl_exp_count_add(&run->counts, &run->ncounts, l->rules[i], action, n) < 0 ||
                       (experiment &&
-                       add_count(&res->injected, &res->ninjected, l->rules[i], action, n) < 0)))
+                       fl_exp_count_add(&res->injected, &res->ninjected, l->rules[i], action, n) < 0)))
                 return fail(l, "out of memory");
         }
     }
-    qsort(res->faults + first_fault, res->nfaults - first_fault, sizeof *res->faults, by_time);
+    fl_exp_faults_sort(res, first_fault);
     return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st, (void)type, (void)ftw;
-    return remove(path);
 }
 
 /* The window's run directory (FAULTLINE_RUN_DIR): fresh and empty. */
@@ -507,7 +426,7 @@ static int run_window(struct live *l, unsigned pair, enum fl_exp_group group)
         return -1;
     if (group == FL_GROUP_EXPERIMENT && switch_rules(l, true) < 0)
         goto out;
-    if (!(run = new_run(l->result))) {
+    if (!(run = fl_exp_run_new(l->result))) {
         fail(l, "out of memory");
         goto out;
     }
@@ -540,7 +459,7 @@ static int run_window(struct live *l, unsigned pair, enum fl_exp_group group)
     if (load != 0)
         rc = fail(l, "%s", why);
 rmdir:
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    fl_exp_remove_tree(dir);
 out:
     fl_load_env_free(env);
     json_object_put(before);
@@ -571,7 +490,7 @@ static int prepare(struct live *l)
     return rc;
 }
 
-/* Run the live experiment (experiment.h): windows as window_group orders them, the rollback
+/* Run the live experiment (experiment.h): windows as fl_exp_group_at orders them, the rollback
  * whatever happened. Returns 0, or -1 with result->aborted and result->abort_reason set. */
 int fl_exp_live_run(const struct fl_exp_spec *spec, struct fl_exp_result *result,
                     void (*progress)(const struct fl_exp_result *result, void *arg), void *arg)
@@ -596,7 +515,7 @@ int fl_exp_live_run(const struct fl_exp_spec *spec, struct fl_exp_result *result
         rc = 0;
         for (unsigned p = 0; rc == 0 && p < spec->runs; p++)
             for (unsigned k = 0; rc == 0 && k < ngroups; k++)
-                rc = run_window(&l, p, window_group(spec, p, k));
+                rc = run_window(&l, p, fl_exp_group_at(spec->aa, p, k));
     }
     roll_back(&l);
     for (int i = 0; i < 3; i++)
