@@ -292,6 +292,21 @@ static void decide_interval(struct fl_exp_verdict *v, unsigned n, bool relative)
 
 /* ---- the bounded metrics -------------------------------------------------------------------- */
 
+/* The metric's values in the base group (a) and the tested group (b); -1 when out of memory,
+ * with nothing held. */
+static int collect_both(const struct fl_exp_result *r, enum fl_exp_group base,
+                        enum fl_exp_group test, enum fl_exp_metric m, struct values *a,
+                        struct values *b)
+{
+    if (collect(r, base, m, a) < 0)
+        return -1;
+    if (collect(r, test, m, b) < 0) {
+        free(a->v);
+        return -1;
+    }
+    return 0;
+}
+
 /* median latency and the per-run metrics: Hodges-Lehmann and Mann-Whitney against a relative
  * bound, a bootstrap interval of the experiment's median against an absolute one. */
 static int judge_location(const struct fl_exp_result *r, enum fl_exp_group base,
@@ -300,12 +315,8 @@ static int judge_location(const struct fl_exp_result *r, enum fl_exp_group base,
     const struct fl_exp_check *c = v->check;
     bool relative = has_relative_bound(c);
     struct values a, b;
-    if (collect(r, base, c->metric, &a) < 0)
+    if (collect_both(r, base, test, c->metric, &a, &b) < 0)
         return -1;
-    if (collect(r, test, c->metric, &b) < 0) {
-        free(a.v);
-        return -1;
-    }
     int rc = 0;
     v->n_control = (unsigned)a.n;
     v->n_experiment = (unsigned)b.n;
@@ -357,12 +368,8 @@ static int judge_tail(const struct fl_exp_result *r, enum fl_exp_group base,
     bool relative = has_relative_bound(c);
     double q = quantile_of(c->metric);
     struct values a, b;
-    if (collect(r, base, c->metric, &a) < 0)
+    if (collect_both(r, base, test, c->metric, &a, &b) < 0)
         return -1;
-    if (collect(r, test, c->metric, &b) < 0) {
-        free(a.v);
-        return -1;
-    }
     int rc = 0;
     v->n_control = (unsigned)a.n;
     v->n_experiment = (unsigned)b.n;
