@@ -211,3 +211,33 @@ char *fl_utf8_clean(const char *s, size_t len)
     *w = '\0';
     return out;
 }
+
+void fl_put_markup(FILE *f, const char *s, bool flat)
+{
+    char *clean = fl_utf8_clean(s ? s : "", s ? strlen(s) : 0);
+    for (const char *p = clean ? clean : ""; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        switch (c) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        case '\n': case '\t': fputc(flat ? ' ' : c, f); break;
+        default:
+            if (c >= 0x20 && c != 0x7f)
+                fputc(c, f);
+        }
+    }
+    free(clean);
+}
+
+void fl_fmt_verdict(struct fl_fmt_verdict *out, const struct fl_exp_verdict *v)
+{
+    const char *unit = v->check ? fl_exp_metric_unit(v->check->metric) : "";
+    fl_fmt_value(out->control, sizeof out->control, unit, v->control);
+    fl_fmt_value(out->experiment, sizeof out->experiment, unit, v->experiment);
+    fl_fmt_estimate(out->diff, sizeof out->diff, unit, v->diff, v->ci_low, v->ci_high,
+                    fl_check_is_relative(v->check));
+    fl_fmt_limits(out->limits, sizeof out->limits, unit, v->limit_low, v->limit_high);
+}

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "experiment.h"
 
@@ -44,6 +45,18 @@ size_t fl_report_count_runs(const struct fl_exp_result *r, enum fl_exp_group g);
 
 /* The experiment's name: the spec's, or "experiment" when the result has no spec. */
 const char *fl_report_name(const struct fl_exp_result *r);
+
+/* Write s as XML or HTML text: & < > " ' as entities, invalid UTF-8 replaced, control
+ * characters dropped but newline and tab, which become spaces when flat (inside an attribute). */
+void fl_put_markup(FILE *f, const char *s, bool flat);
+
+/* A verdict's values as the writers show them, each in its metric's unit. */
+struct fl_fmt_verdict {
+    char control[FL_FMT_MAX], experiment[FL_FMT_MAX];
+    char diff[FL_FMT_MAX];      /* with its 95% interval (fl_fmt_estimate) */
+    char limits[FL_FMT_MAX];    /* fl_fmt_limits */
+};
+void fl_fmt_verdict(struct fl_fmt_verdict *out, const struct fl_exp_verdict *v);
 
 /* A malloc'd, NUL-terminated copy of the len bytes at s that is valid UTF-8: each byte that
  * does not begin a valid sequence becomes U+FFFD, and a NUL byte is dropped. NULL when memory

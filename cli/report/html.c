@@ -15,35 +15,9 @@
 static const char *const group_color[] = {"#2f6fb0", "#e8590c", "#2b8a3e"};
 static const char *const shape_names[] = {"batch", "service", "live"};
 
-/* Write s as HTML text or attribute value: & < > " ' as entities, control characters other
- * than newline and tab dropped, invalid UTF-8 replaced. */
-static void esc(FILE *f, const char *s)
-{
-    char *clean = fl_utf8_clean(s ? s : "", s ? strlen(s) : 0);
-    for (const char *p = clean ? clean : ""; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        switch (c) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default:
-            if (c >= 0x20 || c == '\n' || c == '\t')
-                fputc(c, f);
-        }
-    }
-    free(clean);
-}
-
 static const char *check_name(const struct fl_exp_verdict *v)
 {
     return v->check && v->check->name ? v->check->name : "?";
-}
-
-static const char *unit_of(const struct fl_exp_verdict *v)
-{
-    return v->check ? fl_exp_metric_unit(v->check->metric) : "";
 }
 
 static const char *style =
@@ -126,7 +100,7 @@ static void x_axis(FILE *f, const struct axis *a, double top, double y, const ch
     fprintf(f, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", a->p0, y,
             a->p1, y);
     fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", (a->p0 + a->p1) / 2, y + 34);
-    esc(f, title);
+    fl_put_markup(f, title, false);
     fputs("</text>\n", f);
 }
 
@@ -149,7 +123,7 @@ static void header(FILE *f, const struct fl_exp_result *r)
 {
     const char *word = fl_report_verdict(r);
     fputs("<h1>faultline experiment: ", f);
-    esc(f, fl_report_name(r));
+    fl_put_markup(f, fl_report_name(r), false);
     fprintf(f, "<span class=\"badge %s\">%s</span></h1>\n<p class=\"meta\">", word, word);
     char took[FL_FMT_MAX], when[64] = "";
     fl_fmt_value(took, sizeof took, "s", r->duration);
@@ -171,15 +145,15 @@ static void header(FILE *f, const struct fl_exp_result *r)
         fprintf(f, "Shape %s, seed %llu, control %s. File <code>", shape_names[r->spec->shape],
                 (unsigned long long)r->spec->seed,
                 r->spec->control == FL_EXP_CONTROL_BARE ? "bare" : "dry-run");
-        esc(f, r->spec->path);
+        fl_put_markup(f, r->spec->path, false);
         fputs("</code> sha256 <code>", f);
-        esc(f, r->spec->sha256);
+        fl_put_markup(f, r->spec->sha256, false);
         fputs("</code>", f);
     }
     fputs("</p>\n", f);
     if (r->aborted || r->abort_reason[0]) {
         fputs("<div class=\"abort\"><b>Aborted:</b> ", f);
-        esc(f, r->abort_reason[0] ? r->abort_reason : "(no reason given)");
+        fl_put_markup(f, r->abort_reason[0] ? r->abort_reason : "(no reason given)", false);
         fputs("</div>\n", f);
     }
 }
@@ -193,33 +167,29 @@ static void checks_table(FILE *f, const struct fl_exp_result *r)
           "<th>p</th><th>n</th><th>Why</th></tr>\n", f);
     for (size_t i = 0; i < r->nverdicts; i++) {
         const struct fl_exp_verdict *v = &r->verdicts[i];
-        const char *unit = unit_of(v), *word = fl_verdict_name(v->verdict);
-        char control[FL_FMT_MAX], experiment[FL_FMT_MAX], diff[FL_FMT_MAX], limits[FL_FMT_MAX];
-        fl_fmt_value(control, sizeof control, unit, v->control);
-        fl_fmt_value(experiment, sizeof experiment, unit, v->experiment);
-        fl_fmt_estimate(diff, sizeof diff, unit, v->diff, v->ci_low, v->ci_high,
-                        fl_check_is_relative(v->check));
-        fl_fmt_limits(limits, sizeof limits, unit, v->limit_low, v->limit_high);
+        const char *word = fl_verdict_name(v->verdict);
+        struct fl_fmt_verdict shown;
+        fl_fmt_verdict(&shown, v);
         fputs("<tr><td>", f);
-        esc(f, check_name(v));
+        fl_put_markup(f, check_name(v), false);
         fprintf(f, "</td><td class=\"v %s\">%s%s</td><td class=\"num\">", word, word,
                 v->aa_noisy ? " (A/A noisy)" : "");
-        esc(f, control);
+        fl_put_markup(f, shown.control, false);
         fputs("</td><td class=\"num\">", f);
-        esc(f, experiment);
+        fl_put_markup(f, shown.experiment, false);
         fputs("</td><td class=\"num\">", f);
-        esc(f, diff);
+        fl_put_markup(f, shown.diff, false);
         fputs("</td><td>", f);
-        esc(f, limits);
+        fl_put_markup(f, shown.limits, false);
         fputs("</td><td>", f);
-        esc(f, v->test ? v->test : "-");
+        fl_put_markup(f, v->test ? v->test : "-", false);
         if (isnan(v->p_value))
             fputs("</td><td class=\"num\">-", f);
         else
             fprintf(f, "</td><td class=\"num\">%.3g", v->p_value);
         fprintf(f, "</td><td class=\"num\">%u+%u</td><td class=\"why\">", v->n_control,
                 v->n_experiment);
-        esc(f, v->reason);
+        fl_put_markup(f, v->reason, false);
         fputs("</td></tr>\n", f);
     }
     fputs("</table>\n", f);
@@ -233,9 +203,9 @@ static void injected_table(FILE *f, const struct fl_exp_result *r)
     fputs("<table style=\"width:auto\"><tr><th>Rule</th><th>Action</th><th>Count</th></tr>\n", f);
     for (size_t i = 0; i < r->ninjected; i++) {
         fputs("<tr><td>", f);
-        esc(f, r->injected[i].rule);
+        fl_put_markup(f, r->injected[i].rule, false);
         fputs("</td><td>", f);
-        esc(f, r->injected[i].action);
+        fl_put_markup(f, r->injected[i].action, false);
         fprintf(f, "</td><td class=\"num\">%llu</td></tr>\n", (unsigned long long)r->injected[i].n);
     }
     fputs("</table>\n", f);
@@ -334,7 +304,7 @@ static int latency_plot(FILE *f, const struct fl_exp_result *r)
                        "style=\"fill:%s\" text-anchor=\"%s\">",
                     px, y.p0, px, y.p1, group_color[g], right ? px - 4 : px + 4, y.p1 + 14 + 14.0 * (double)(markers++ % 8),
                     group_color[g], group_color[g], right ? "end" : "start");
-            esc(f, check_name(v));
+            fl_put_markup(f, check_name(v), false);
             fprintf(f, " (%s)</text>\n", fl_exp_group_name((enum fl_exp_group)g));
         }
     }
@@ -365,7 +335,7 @@ static void strip(FILE *f, const struct fl_exp_result *r, const char *title, con
     double pad = hi > lo ? (hi - lo) * 0.08 : fmax(fabs(hi) * 0.1, 1e-9);
     struct axis x = {fmax(0, lo - pad), hi + pad, false, 90, 380};
     fputs("<figure><figcaption>", f);
-    esc(f, title);
+    fl_put_markup(f, title, false);
     fputs(" per run</figcaption>\n<svg viewBox=\"0 0 400 170\" role=\"img\">\n", f);
     x_axis(f, &x, 10, 120, unit, title);
     for (int g = 0; g < 3; g++) {
@@ -386,7 +356,7 @@ static void strip(FILE *f, const struct fl_exp_result *r, const char *title, con
                     to_px(&x, v), row + jitter, group_color[g], run->index);
             char label[FL_FMT_MAX];
             fl_fmt_value(label, sizeof label, unit, v);
-            esc(f, label);
+            fl_put_markup(f, label, false);
             fputs("</title></circle>\n", f);
         }
     }
@@ -470,7 +440,7 @@ static void timeline(FILE *f, const struct fl_exp_result *r)
         snprintf(name, sizeof name, "%s", r->rules[i] ? r->rules[i] : "?");
         if (r->rules[i] && strlen(r->rules[i]) >= sizeof name)
             memcpy(name + sizeof name - 4, "...", 4);
-        esc(f, name);
+        fl_put_markup(f, name, false);
         fputs("</text>\n<path stroke=\"#1d2330\" stroke-width=\"1\" d=\"", f);
         for (size_t j = 0; j < r->nfaults; j++)
             if (r->faults[j].rule == i && isfinite(r->faults[j].t))
@@ -501,7 +471,7 @@ int fl_write_html(FILE *f, const struct fl_exp_result *r)
 {
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", f);
-    esc(f, fl_report_name(r));
+    fl_put_markup(f, fl_report_name(r), false);
     fprintf(f, ": %s - faultline experiment</title>\n<style>%s</style></head>\n<body><main>\n",
             fl_report_verdict(r), style);
     header(f, r);

@@ -7,45 +7,17 @@
 
 #include "format.h"
 
-/* Write s as XML character data (attr: inside a double-quoted attribute, where a newline or tab
- * becomes a space): & < > " ' as entities, other control characters dropped, invalid UTF-8
- * replaced. */
-static void xml(FILE *f, const char *s, bool attr)
-{
-    char *clean = fl_utf8_clean(s ? s : "", s ? strlen(s) : 0);
-    for (const char *p = clean ? clean : ""; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        switch (c) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&apos;", f); break;
-        case '\n': case '\t': fputc(attr ? ' ' : c, f); break;
-        default:
-            if (c >= 0x20 && c != 0x7f)
-                fputc(c, f);
-        }
-    }
-    free(clean);
-}
-
 /* What the judge found, in words, for a failure's or a skip's body. */
 static void details(FILE *f, const struct fl_exp_verdict *v)
 {
-    const char *unit = v->check ? fl_exp_metric_unit(v->check->metric) : "";
-    char control[FL_FMT_MAX], experiment[FL_FMT_MAX], diff[FL_FMT_MAX], limits[FL_FMT_MAX];
-    fl_fmt_value(control, sizeof control, unit, v->control);
-    fl_fmt_value(experiment, sizeof experiment, unit, v->experiment);
-    fl_fmt_estimate(diff, sizeof diff, unit, v->diff, v->ci_low, v->ci_high,
-                    fl_check_is_relative(v->check));
-    fl_fmt_limits(limits, sizeof limits, unit, v->limit_low, v->limit_high);
+    struct fl_fmt_verdict shown;
+    fl_fmt_verdict(&shown, v);
     char text[1024];
     snprintf(text, sizeof text,
              "control %s, experiment %s, difference %s (95%% CI), limits %s, n %u+%u, test: %s",
-             control, experiment, diff, limits, v->n_control, v->n_experiment,
+             shown.control, shown.experiment, shown.diff, shown.limits, v->n_control, v->n_experiment,
              v->test ? v->test : "-");
-    xml(f, text, false);
+    fl_put_markup(f, text, false);
     if (!isnan(v->p_value))
         fprintf(f, ", p = %.3g", v->p_value);
     if (v->needed)
@@ -58,24 +30,24 @@ static void testcase(FILE *f, const struct fl_exp_result *r, const char *name,
                      const struct fl_exp_verdict *v)
 {
     fputs("    <testcase classname=\"faultline.experiment.", f);
-    xml(f, fl_report_name(r), true);
+    fl_put_markup(f, fl_report_name(r), true);
     fputs("\" name=\"", f);
-    xml(f, name, true);
+    fl_put_markup(f, name, true);
     /* The checks are judged on the same runs: the time is the suite's, not the testcase's. */
     fputs("\" time=\"0\">\n", f);
     if (r->aborted || r->abort_reason[0]) {
         fputs("      <error message=\"", f);
-        xml(f, r->abort_reason[0] ? r->abort_reason : "aborted", true);
+        fl_put_markup(f, r->abort_reason[0] ? r->abort_reason : "aborted", true);
         fputs("\"/>\n", f);
     } else if (v && v->verdict == FL_VERDICT_DEVIATED) {
         fputs("      <failure message=\"", f);
-        xml(f, v->reason, true);
+        fl_put_markup(f, v->reason, true);
         fputs("\">", f);
         details(f, v);
         fputs("</failure>\n", f);
     } else if (v && v->verdict == FL_VERDICT_INCONCLUSIVE) {
         fputs("      <skipped message=\"", f);
-        xml(f, v->reason, true);
+        fl_put_markup(f, v->reason, true);
         fputs("\"/>\n", f);
     }
     fputs("    </testcase>\n", f);
@@ -87,7 +59,7 @@ int fl_write_junit(FILE *f, const struct fl_exp_result *r)
     /* Aborted before any check was judged: one testcase carries the error. */
     size_t tests = r->nverdicts ? r->nverdicts : aborted ? 1 : 0;
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"", f);
-    xml(f, fl_report_name(r), true);
+    fl_put_markup(f, fl_report_name(r), true);
     fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\" errors=\"%zu\" time=\"%.3f\">\n",
             tests, aborted ? 0 : fl_report_count_verdicts(r, FL_VERDICT_DEVIATED),
             aborted ? 0 : fl_report_count_verdicts(r, FL_VERDICT_INCONCLUSIVE),
@@ -101,12 +73,12 @@ int fl_write_junit(FILE *f, const struct fl_exp_result *r)
     fputs("    <system-out>", f);
     char line[512];
     snprintf(line, sizeof line, "faults injected: %llu\n", (unsigned long long)r->faults_injected);
-    xml(f, line, false);
+    fl_put_markup(f, line, false);
     for (size_t i = 0; i < r->ninjected; i++) {
         const struct fl_exp_count *c = &r->injected[i];
         snprintf(line, sizeof line, "%s %s: %llu\n", c->rule ? c->rule : "?",
                  c->action ? c->action : "?", (unsigned long long)c->n);
-        xml(f, line, false);
+        fl_put_markup(f, line, false);
     }
     fputs("</system-out>\n  </testsuite>\n</testsuites>\n", f);
     return ferror(f) ? -1 : 0;

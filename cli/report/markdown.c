@@ -44,23 +44,18 @@ static const char *mark_of(const char *verdict)
 
 static void row(FILE *f, const struct fl_exp_verdict *v)
 {
-    const char *unit = v->check ? fl_exp_metric_unit(v->check->metric) : "";
-    char control[FL_FMT_MAX], experiment[FL_FMT_MAX], diff[FL_FMT_MAX], limits[FL_FMT_MAX];
-    fl_fmt_value(control, sizeof control, unit, v->control);
-    fl_fmt_value(experiment, sizeof experiment, unit, v->experiment);
-    fl_fmt_estimate(diff, sizeof diff, unit, v->diff, v->ci_low, v->ci_high,
-                    fl_check_is_relative(v->check));
-    fl_fmt_limits(limits, sizeof limits, unit, v->limit_low, v->limit_high);
+    struct fl_fmt_verdict shown;
+    fl_fmt_verdict(&shown, v);
     fputs("| ", f);
     md(f, v->check && v->check->name ? v->check->name : "?");
     fprintf(f, " | %s%s | ", mark_of(fl_verdict_name(v->verdict)), v->aa_noisy ? " (A/A noisy)" : "");
-    md(f, control);
+    md(f, shown.control);
     fputs(" | ", f);
-    md(f, experiment);
+    md(f, shown.experiment);
     fputs(" | ", f);
-    md(f, diff);
+    md(f, shown.diff);
     fputs(" | ", f);
-    md(f, limits);
+    md(f, shown.limits);
     fputs(" | ", f);
     md(f, v->test ? v->test : "-");
     fputs(" | ", f);
