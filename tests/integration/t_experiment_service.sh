@@ -10,7 +10,9 @@ need sh
 python_bin
 FL=$(cd "$FL_PROGS/../.." && pwd)/faultline
 [ -x "$FL" ] || fail "$FL is not built (make builds it)"
-export LD_PRELOAD="${FL_PRELOAD_FIRST:-}"
+# faultline alone runs with a sanitizer runtime preloaded (so that the shim it preloads into the
+# experiment's processes finds it first): python3 here does not, it hangs under one.
+faultline() { LD_PRELOAD="${FL_PRELOAD_FIRST:-}" "$FL" "$@"; }
 DEMO="$FL_ROOT/examples/demo"
 
 cat > demo.experiment <<X
@@ -31,7 +33,7 @@ faults = {
 };
 hypothesis = ( { metric = "success_rate"; min = "control - 50%"; } );
 X
-capture "$FL" experiment --json demo.json --keep kept demo.experiment
+capture faultline experiment --json demo.json --keep kept demo.experiment
 expect_status "the demo client survives" 0 "$RC"
 expect_contains "demo: the rule in the summary" "$OUT" "refused"
 "$PYTHON" - demo.json kept <<'PY' || fail "demo: the journal is not as expected"
@@ -67,7 +69,7 @@ load = { command = "true"; count = 1; };
 faults = { rules = ( { calls = ["connect"]; error = "ECONNREFUSED"; } ); };
 hypothesis = ( { metric = "success_rate"; min = "control"; } );
 X
-capture "$FL" experiment --json never.json never.experiment
+capture faultline experiment --json never.json never.experiment
 expect_status "a service never ready" 2 "$RC"
 expect_contains "never ready: why" "$ERR" "the service was not ready after 0.3 s"
 expect_contains "never ready: its output" "$ERR" "starting up"
@@ -82,7 +84,7 @@ load = { command = "exec sleep 0.2"; count = 20; };
 faults = { rules = ( { calls = ["connect"]; error = "ECONNREFUSED"; } ); };
 hypothesis = ( { metric = "success_rate"; min = "control"; } );
 X
-capture "$FL" experiment --json dies.json dies.experiment
+capture faultline experiment --json dies.json dies.experiment
 expect_status "a service that dies" 2 "$RC"
 expect_match "dies: why" "$ERR" 'the service exited with status 0 during run 0'
 "$PYTHON" -c 'import json,sys; j=json.load(open("dies.json")); sys.exit(0 if j["verdict"] == "aborted" else 1)' ||
@@ -91,7 +93,7 @@ expect_match "dies: why" "$ERR" 'the service exited with status 0 during run 0'
 # A deadline shorter than the experiment.
 sed -e 's/exec sleep 0.3/exec sleep 100/' -e 's/^runs = 2;/runs = 2; stop = { deadline = "500ms"; };/' \
     dies.experiment > deadline.experiment
-capture "$FL" experiment deadline.experiment
+capture faultline experiment deadline.experiment
 expect_status "a deadline" 2 "$RC"
 expect_contains "deadline: why" "$ERR" "deadline"
 
@@ -104,7 +106,7 @@ load = { command = "exec true"; count = 3; };
 faults = { rules = ( { calls = ["connect"]; error = "ECONNREFUSED"; } ); };
 hypothesis = ( { metric = "faults"; min = 0; } );
 X
-capture "$FL" experiment --aa --json aa.json aa.experiment
+capture faultline experiment --aa --json aa.json aa.experiment
 expect_status "--aa" 0 "$RC"
 "$PYTHON" - aa.json <<'PY' || fail "--aa: the journal is not as expected"
 import json, sys
