@@ -310,6 +310,19 @@ START_TEST(success_rate_small_drop_inconclusive)
 }
 END_TEST
 
+/* 19 of 20 against "control - 5%" of 20 of 20: on the limit (0.95 - 1.0 is -0.05 only up to
+ * rounding), which holds. */
+START_TEST(success_rate_on_the_limit_holds)
+{
+    struct fixture *f = fixture_new();
+    add_rate_runs(f, 20, 19, 20);
+    add_check(f, "rate", FL_M_SUCCESS_RATE)->min = relative(-5, 0);
+    const struct fl_exp_verdict *v = judge(f, 0);
+    ck_assert_int_eq(v->verdict, FL_VERDICT_HELD);
+    fixture_free(f);
+}
+END_TEST
+
 START_TEST(success_rate_absolute_wilson)
 {
     struct fixture *f = fixture_new();
@@ -472,6 +485,7 @@ static Suite *judge_suite(void)
     tcase_add_test(counts, faults_within_and_beyond);
     tcase_add_test(counts, success_rate_drop_fisher_deviated);
     tcase_add_test(counts, success_rate_small_drop_inconclusive);
+    tcase_add_test(counts, success_rate_on_the_limit_holds);
     tcase_add_test(counts, success_rate_absolute_wilson);
     suite_add_tcase(s, counts);
     TCase *runs = tcase_create("runs");
