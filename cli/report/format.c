@@ -121,11 +121,16 @@ void fl_fmt_estimate(char *buf, size_t size, const char *unit, double est, doubl
     snprintf(buf, size, "%s [%s, %s]", e, l, h);
 }
 
-void fl_fmt_limits(char *buf, size_t size, const char *unit, double lo, double hi)
+void fl_fmt_limits(char *buf, size_t size, const char *unit, double lo, double hi, bool sign)
 {
     char l[FL_FMT_MAX], h[FL_FMT_MAX];
-    fl_fmt_value(l, sizeof l, unit, lo);
-    fl_fmt_value(h, sizeof h, unit, hi);
+    if (sign) {
+        fl_fmt_estimate(l, sizeof l, unit, lo, NAN, NAN, true);
+        fl_fmt_estimate(h, sizeof h, unit, hi, NAN, NAN, true);
+    } else {
+        fl_fmt_value(l, sizeof l, unit, lo);
+        fl_fmt_value(h, sizeof h, unit, hi);
+    }
     bool has_lo = !isnan(lo) && !(isinf(lo) && lo < 0);
     bool has_hi = !isnan(hi) && !(isinf(hi) && hi > 0);
     if (has_lo && has_hi)
@@ -239,5 +244,6 @@ void fl_fmt_verdict(struct fl_fmt_verdict *out, const struct fl_exp_verdict *v)
     fl_fmt_value(out->experiment, sizeof out->experiment, unit, v->experiment);
     fl_fmt_estimate(out->diff, sizeof out->diff, unit, v->diff, v->ci_low, v->ci_high,
                     fl_check_is_relative(v->check));
-    fl_fmt_limits(out->limits, sizeof out->limits, unit, v->limit_low, v->limit_high);
+    fl_fmt_limits(out->limits, sizeof out->limits, unit, v->limit_low, v->limit_high,
+                  fl_check_is_relative(v->check));
 }

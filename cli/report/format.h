@@ -25,8 +25,9 @@ void fl_fmt_estimate(char *buf, size_t size, const char *unit, double est, doubl
                      bool sign);
 
 /* The limits [lo, hi] of a check as a condition: "<= 12 ms", ">= 95.0%", "12 ms .. 20 ms",
- * "-" when both are NaN. */
-void fl_fmt_limits(char *buf, size_t size, const char *unit, double lo, double hi);
+ * "-" when both are NaN. sign: limits on a difference from the control, written as
+ * fl_fmt_estimate writes a difference (">= -5.0 pp", "<= +20.0 ms"). */
+void fl_fmt_limits(char *buf, size_t size, const char *unit, double lo, double hi, bool sign);
 
 /* True when the check's limits are relative to the control, so that the judge's diff is
  * experiment - control; otherwise it is the experiment's own value. */

@@ -466,10 +466,12 @@ START_TEST(values_in_their_units)
     ck_assert_str_eq(b, "-2.5 pp [-5.0, +inf]");
     fl_fmt_estimate(b, sizeof b, "s", 0.245, NAN, NAN, false);
     ck_assert_str_eq(b, "245 ms");
-    fl_fmt_limits(b, sizeof b, "s", NAN, 0.25);
+    fl_fmt_limits(b, sizeof b, "s", NAN, 0.25, false);
     ck_assert_str_eq(b, "<= 250 ms");
-    fl_fmt_limits(b, sizeof b, "%", 0.95, INFINITY);
+    fl_fmt_limits(b, sizeof b, "%", 0.95, INFINITY, false);
     ck_assert_str_eq(b, ">= 95.0%");
+    fl_fmt_limits(b, sizeof b, "%", -0.05, NAN, true);        /* on a difference */
+    ck_assert_str_eq(b, ">= -5.0 pp");
 }
 END_TEST
 
