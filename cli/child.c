@@ -199,6 +199,7 @@ static void reap(struct fl_child *c, struct fl_child_status *st)
         close(c->pidfd);
     c->pidfd = -1;
     c->reaped = true;
+    c->ended = *st;
     drain_output(c);    /* what is there now: a grandchild may hold the pipe open for long */
     if (c->out_pipe >= 0) {
         close(c->out_pipe);
@@ -219,8 +220,10 @@ int fl_child_wait(struct fl_child *c, double timeout_s, struct fl_child_status *
 {
     double deadline = timeout_s < 0 ? INFINITY : fl_child_now() + timeout_s;
 
-    if (c->reaped)
-        return 1;   /* *st was filled then */
+    if (c->reaped) {
+        *st = c->ended;
+        return 1;
+    }
     for (;;) {
         struct pollfd fds[2] = {{.fd = c->pidfd, .events = POLLIN},
                                 {.fd = c->out_pipe, .events = POLLIN}};
@@ -247,8 +250,10 @@ int fl_child_wait(struct fl_child *c, double timeout_s, struct fl_child_status *
 /* Stop the child as child.h says. */
 void fl_child_stop(struct fl_child *c, int sig, double grace_s, struct fl_child_status *st)
 {
-    if (c->reaped)
+    if (c->reaped) {
+        *st = c->ended;
         return;
+    }
     if (sig != SIGKILL && kill(-c->pid, sig) == 0) {
         double deadline = fl_child_now() + grace_s;
         while (!c->reaped && fl_child_now() < deadline)

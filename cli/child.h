@@ -20,6 +20,15 @@ struct fl_child_spec {
     int out_fd, err_fd;         /* where stdout (when not captured) and stderr go; -1: /dev/null */
 };
 
+/* How a child ended. */
+struct fl_child_status {
+    int status;                 /* the exit status, or 128 + N when signal N killed it */
+    int signal;                 /* N, or 0 */
+    double wall;                /* seconds from start to exit */
+    double cpu;                 /* user + system seconds (wait4) */
+    uint64_t peak_rss;          /* bytes (ru_maxrss) */
+};
+
 struct fl_child {
     pid_t pid;
     int pidfd;                  /* -1 once reaped, or where pidfd_open is missing (an old
@@ -30,15 +39,7 @@ struct fl_child {
     char *out;                  /* captured stdout (malloc'd, NUL-terminated) */
     size_t out_len;
     bool out_truncated;
-};
-
-/* How a child ended. */
-struct fl_child_status {
-    int status;                 /* the exit status, or 128 + N when signal N killed it */
-    int signal;                 /* N, or 0 */
-    double wall;                /* seconds from start to exit */
-    double cpu;                 /* user + system seconds (wait4) */
-    uint64_t peak_rss;          /* bytes (ru_maxrss) */
+    struct fl_child_status ended; /* once reaped: how it ended */
 };
 
 /* Start the child in a new process group. Returns 0, or -1 with why[cap] saying what failed
@@ -47,11 +48,13 @@ int fl_child_start(const struct fl_child_spec *spec, struct fl_child *c, char *w
 
 /* Wait at most timeout_s seconds (< 0: forever) for the child to exit, reading its captured
  * stdout meanwhile; a signal delivered to faultline (EINTR) returns early. Returns 1 and fills
- * *st when it exited (it is reaped), 0 when it is still running. */
+ * *st when it exited (it is reaped; a later call fills *st the same), 0 when it is still
+ * running. */
 int fl_child_wait(struct fl_child *c, double timeout_s, struct fl_child_status *st);
 
 /* Stop the child: sig to its process group, up to grace_s seconds, then SIGKILL to the group;
- * reaps it and fills *st. Safe on a child that already exited (then it only reaps). */
+ * reaps it and fills *st. Safe on a child that already exited (then it only reaps) or was
+ * reaped (then *st is how it ended). */
 void fl_child_stop(struct fl_child *c, int sig, double grace_s, struct fl_child_status *st);
 
 /* Release what the child holds (captured output, fds); the process must have been reaped. */

@@ -144,6 +144,24 @@ START_TEST(stop_after_exit_only_reaps)
 }
 END_TEST
 
+/* A child already reaped tells how it ended again, into whatever status the caller gives. */
+START_TEST(a_reaped_child_tells_its_end_again)
+{
+    char *argv[] = {"/bin/sh", "-c", "exit 7", NULL};
+    struct fl_child_spec spec = {.argv = argv, .out_fd = -1, .err_fd = -1};
+    struct fl_child c;
+    struct fl_child_status st, again = {.status = -1}, stopped = {.status = -1};
+
+    run_to_end(&spec, &c, &st);
+    ck_assert_int_eq(fl_child_wait(&c, 0, &again), 1);
+    ck_assert_int_eq(again.status, 7);
+    fl_child_stop(&c, SIGTERM, 1, &stopped);
+    ck_assert_int_eq(stopped.status, 7);
+    ck_assert_double_eq(stopped.wall, st.wall);
+    fl_child_release(&c);
+}
+END_TEST
+
 static Suite *child_suite(void)
 {
     Suite *s = suite_create("child");
@@ -156,6 +174,7 @@ static Suite *child_suite(void)
     tcase_add_test(t, wait_returns_while_it_runs_and_stop_signals_it);
     tcase_add_test(t, stop_kills_a_group_that_ignores_the_signal);
     tcase_add_test(t, stop_after_exit_only_reaps);
+    tcase_add_test(t, a_reaped_child_tells_its_end_again);
     suite_add_tcase(s, t);
     return s;
 }
