@@ -68,8 +68,9 @@ FILE *fopen(const char *path, const char *mode)
 /* ---- the file copy of the input ------------------------------------------------------------ */
 
 /* A memfd, read through /proc/self/fd/N: no disk write per input (on a disk-backed /tmp that
- * costs more than the parse). An @include in it is relative to /proc/self/fd, where the reader
- * finds nothing it may read (fds are not regular files of a config's). */
+ * costs more than the parse). An @include in it is relative to /proc/self/fd: "1" is the
+ * fuzzer's stdout, which the reader reads when it is a regular file (make fuzz > log), and the
+ * message then names that file (after_any_name). */
 static char path[64];
 static int fd = -1;
 
@@ -120,6 +121,22 @@ static const char *after_name(const char *text, const char *name)
         text++;
     }
     return *text == ' ' && text[1] ? text + 1 : NULL;
+}
+
+/* The message after "NAME:LINE: " whatever NAME is: a message about an included file names
+ * that file (any file an @include reaches: relative to /proc/self/fd, "1" is the fuzzer's own
+ * stdout, a regular file when its output goes to one). NULL when it has no such prefix. */
+static const char *after_any_name(const char *text)
+{
+    for (const char *c = strchr(text, ':'); c; c = strchr(c + 1, ':')) {
+        const char *d = c + 1;
+        if (*d < '1' || *d > '9')
+            continue;
+        d += strspn(d, "0123456789");
+        if (d[0] == ':' && d[1] == ' ' && d[2])
+            return d + 2;
+    }
+    return NULL;
 }
 
 static bool valid_name(const char *name)
@@ -198,13 +215,17 @@ static void check_round_trip(const struct fl_rule_spec *r)
     fl_rule_spec_free(&back);
 }
 
-static void check_failed(const struct fl_config *cfg, const struct fl_diag *diag, const char *name)
+static void check_failed(const struct fl_config *cfg, const struct fl_diag *diag, const char *name,
+                         bool includes)
 {
     check(zeroed(cfg));
     check(memchr(diag->text, '\0', sizeof diag->text) != NULL);
-    check(after_name(diag->text, name) != NULL);
+    check(after_name(diag->text, name) != NULL || (includes && after_any_name(diag->text)));
     check(strchr(diag->text, '\n') == NULL);
 }
+
+/* The input being read, inline and as a file. */
+static const char *input = "";
 
 /* Load `text` (NUL-terminated) with `path` or inline, checking errno and the contract. */
 static int load(struct fl_config *cfg, struct fl_diag *diag, const char *file, const char *text)
@@ -219,7 +240,8 @@ static int load(struct fl_config *cfg, struct fl_diag *diag, const char *file, c
     check(errno == 4242);
     check(rc == 0 || rc == -1);
     if (rc != 0)
-        check_failed(cfg, diag, file ? file : "FAULTLINE_RULES");
+        check_failed(cfg, diag, file ? file : "FAULTLINE_RULES",
+                     strstr(input, "@include") != NULL);
     return rc;
 }
 
@@ -250,6 +272,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data, size);
     text[size] = '\0';
     len = strlen(text);   /* inline text ends at a NUL; the file gets the same bytes */
+    input = text;
 
     ra = load(&a, &da, NULL, text);
     if (!libconfig_reads(text))
@@ -264,17 +287,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                      "rules = ( { ... } ), or rules = () for none") == 0);
         check(a.nrules == 0 && !a.has_seed && !a.log && !a.programs);
         fl_config_free(&a);
+    } else if (ra != 0 && (!after_name(da.text, "FAULTLINE_RULES") || !after_name(db.text, path))) {
+        /* a message about an included file: inline and file resolve a relative @include
+         * against different directories, so each may reach a different file */
+        check(rb != 0 || strstr(text, "@include"));
+        if (rb == 0)
+            fl_config_free(&b);
     } else if (ra != 0) {
         check(rb != 0);
         /* the same ":LINE: message" after the name of the text read (as far as both go: a
          * message is cut at the size of struct fl_diag, and then ends with "...") */
         const char *ma = da.text + strlen("FAULTLINE_RULES"), *mb = db.text + strlen(path);
         size_t na = strlen(ma), nb = strlen(mb), full = sizeof da.text - 1;
-        /* an @include is relative to the file's directory (here /proc/self/fd) and, inline, to
-         * the working directory: both fail, each for the reason its directory gives */
-        bool include = strstr(ma, "cannot read include file") && strstr(mb, "cannot read include file");
-        if (include)
-            check(strncmp(ma, mb, (size_t)(strstr(ma, "': ") - ma)) == 0);
+        /* an @include is relative to the file's directory (here /proc/self/fd, where "3" may
+         * be any fd of the fuzzer's) and, inline, to the working directory: both fail, each for
+         * the reason what its directory holds gives */
+        if (strstr(text, "@include"))
+            ;
         else if (strlen(da.text) < full && strlen(db.text) < full)
             check(na == nb && strcmp(ma, mb) == 0);
         else
