@@ -42,7 +42,7 @@ static int experiment_main(int argc, char **argv);
 
 const struct fl_cli_verb fl_cli_experiment = {
     .name = "experiment",
-    .summary = "run a program with and without faults and compare (continuous verification)",
+    .summary = "runs with and without faults, compared: a verdict to gate CI on",
     .usage = "faultline experiment [--runs N] [--seed S] [--aa] [--json FILE] [--junit FILE] "
              "[--markdown FILE] [--html FILE] [--keep DIR] [--pid PID] [-q] FILE\n"
              "       faultline experiment --replay JOURNAL --run K [--log FILE] [--keep DIR]",

@@ -91,9 +91,14 @@ pid_t fl_cli_parse_pid(const char *text)
 
 static void list_verbs(FILE *out)
 {
+    int width = 0;
+
+    for (size_t i = 0; i < NVERBS; i++)
+        if ((int)strlen(verbs[i]->name) > width)
+            width = (int)strlen(verbs[i]->name);
     fprintf(out, "usage: " TOP_USAGE "\n       faultline --help | --version\n\ncommands:\n");
     for (size_t i = 0; i < NVERBS; i++)
-        fprintf(out, "  %-10s %s\n", verbs[i]->name, verbs[i]->summary);
+        fprintf(out, "  %-*s  %s\n", width, verbs[i]->name, verbs[i]->summary);
     fprintf(out, "\n'faultline COMMAND --help' describes a command; see faultline(1).\n");
 }
 
