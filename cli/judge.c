@@ -682,19 +682,28 @@ static bool same_text(const struct masked *a, const struct masked *b)
     return a->len == b->len && memcmp(a->text, b->text, a->len) == 0;
 }
 
+/* Compile pattern (the check's `what`, "mask" or "expect") into *re; when it does not compile,
+ * the verdict's reason says so and it returns -1. */
+static int compile_or_explain(struct fl_exp_verdict *v, const char *what, const char *pattern,
+                              int flags, regex_t *re)
+{
+    int e = regcomp(re, pattern, REG_EXTENDED | REG_NEWLINE | flags);
+    if (e != 0) {
+        char msg[128];
+        regerror(e, re, msg, sizeof msg);
+        snprintf(v->reason, sizeof v->reason, "%s: %s \"%s\" is not a valid regular "
+                 "expression (%s)", check_name(v->check), what, pattern, msg);
+        return -1;
+    }
+    return 0;
+}
+
 static int compile_masks(struct fl_exp_verdict *v, regex_t *res, size_t *compiled)
 {
     const struct fl_exp_check *c = v->check;
-    for (*compiled = 0; *compiled < c->nmasks; (*compiled)++) {
-        int e = regcomp(&res[*compiled], c->masks[*compiled], REG_EXTENDED | REG_NEWLINE);
-        if (e != 0) {
-            char msg[128];
-            regerror(e, &res[*compiled], msg, sizeof msg);
-            snprintf(v->reason, sizeof v->reason, "%s: mask \"%s\" is not a valid regular "
-                     "expression (%s)", check_name(c), c->masks[*compiled], msg);
+    for (*compiled = 0; *compiled < c->nmasks; (*compiled)++)
+        if (compile_or_explain(v, "mask", c->masks[*compiled], 0, &res[*compiled]) < 0)
             return -1;
-        }
-    }
     return 0;
 }
 
@@ -780,16 +789,8 @@ static void judge_after(const struct fl_exp_result *r, struct fl_exp_verdict *v)
     const struct fl_exp_check *c = v->check;
     regex_t re;
     v->test = TEST_EVERY_RUN;
-    if (c->expect) {
-        int e = regcomp(&re, c->expect, REG_EXTENDED | REG_NOSUB | REG_NEWLINE);
-        if (e != 0) {
-            char msg[128];
-            regerror(e, &re, msg, sizeof msg);
-            snprintf(v->reason, sizeof v->reason, "%s: expect \"%s\" is not a valid regular "
-                     "expression (%s)", check_name(c), c->expect, msg);
-            return;
-        }
-    }
+    if (c->expect && compile_or_explain(v, "expect", c->expect, REG_NOSUB, &re) < 0)
+        return;
     for (size_t i = 0; i < r->nruns; i++)
         v->n_control += r->runs[i].group == FL_GROUP_CONTROL;
     for (size_t i = 0; i < r->nruns; i++) {

@@ -33,6 +33,18 @@ every_rule_dormant() {
 down dormant" "$(awk '{print $1, $2}' "$OUT_FILE")"
 }
 
+# wait_for_window ERRFILE: until the experiment running as $experiment has enabled "flaky" (an
+# experiment window has begun), polled for up to 30 s; fails with its stderr if it never does
+wait_for_window() {
+    local _
+    for _ in $(seq 600); do
+        "$FL" ctl "$pid" list | grep -q '^flaky	armed' && return 0
+        kill -0 $experiment 2>/dev/null || break
+        sleep 0.05
+    done
+    fail "no experiment window started: $(cat "$1")"
+}
+
 # experiment_file NAME RULE WINDOW [SETTING...]: a live experiment on RULE
 experiment_file() {
     local name=$1 rule=$2 window=$3
@@ -65,13 +77,7 @@ note "SIGINT in the middle of an experiment window (the second window: pair 0 ru
 experiment_file interrupted flaky 3s
 "$FL" experiment -q --pid "$pid" interrupted.experiment > int.out 2> int.err &
 experiment=$!
-armed=
-for _ in $(seq 600); do
-    "$FL" ctl "$pid" list | grep -q '^flaky	armed' && { armed=1; break; }
-    kill -0 $experiment 2>/dev/null || break
-    sleep 0.05
-done
-[ -n "$armed" ] || fail "no experiment window started: $(cat int.err)"
+wait_for_window int.err
 kill -INT $experiment
 rc=0
 wait $experiment || rc=$?
@@ -97,13 +103,7 @@ note "faultline itself killed (SIGKILL) mid-window: the dead-man switch pauses t
 experiment_file killed flaky 1s
 "$FL" experiment -q --pid "$pid" killed.experiment > killed.out 2> killed.err &
 experiment=$!
-armed=
-for _ in $(seq 600); do
-    "$FL" ctl "$pid" list | grep -q '^flaky	armed' && { armed=1; break; }
-    kill -0 $experiment 2>/dev/null || break
-    sleep 0.05
-done
-[ -n "$armed" ] || fail "no experiment window started: $(cat killed.err)"
+wait_for_window killed.err
 kill -KILL $experiment
 wait $experiment 2>/dev/null
 # The switch was renewed for three windows (3 s) at this window's start: the process pauses
