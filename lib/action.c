@@ -29,6 +29,7 @@ void fl_ctx_init(struct fl_call_ctx *c, enum fl_call_id call, enum fl_sym_id sym
     c->m.nonblock = -1;
     c->sym = sym;
     c->dirfd = AT_FDCWD;
+    c->dirfd2 = AT_FDCWD;
     c->stream = stream;
     c->offset = -1;
     c->timeout_ns = -1;

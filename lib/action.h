@@ -31,6 +31,20 @@ struct fl_call_ctx {
     int timeout_err;          /* the errno of a call whose timeout ran out (socket calls: */
                               /* EAGAIN); 0: the call returns 0 (FL_TIMEOUT) */
     const sigset_t *wait_mask; /* ppoll, pselect, epoll_pwait: the mask the call waits under */
+    /* the rest of a call's arguments, for durability tracking (durable.c) */
+    const char *path2;        /* rename, link: the old name; NULL for none */
+    int dirfd2;               /* what path2 is relative to (AT_FDCWD by default) */
+    int call_flags;           /* open's flags, renameat2/linkat/unlinkat/fallocate/ */
+                              /* sync_file_range/msync flags */
+    long long arg_off;        /* FILE rows: the range's offset (ftruncate: the new length; */
+                              /* msync: the address); NAME rows: mkdir's mode, truncate's length */
+    long long arg_len;        /* FILE rows: the range's length */
+    struct {                  /* what fl_track_before found, for fl_track_after (durable.c) */
+        bool held;            /* the journal's lock is held */
+        int what;             /* durable.c's own code for what the call changes */
+        unsigned long long dev, ino;
+        long long size;
+    } track;
     struct fl_verdict v;
     /* how the fault went, for the wrapper and the log */
     uint64_t slept_ns;        /* the delay that really elapsed */

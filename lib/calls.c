@@ -15,7 +15,7 @@ const struct fl_sym_info fl_syms[FL_SYM_COUNT] = {
 };
 
 const char *const fl_class_names[] = {
-    "@file", "@read", "@write", "@net", "@dns", "@sync", "@wait", "@mem", "@all", NULL,
+    "@file", "@read", "@write", "@net", "@dns", "@sync", "@wait", "@mem", "@fs", "@all", NULL,
 };
 
 int fl_call_by_name(const char *name)
@@ -39,7 +39,7 @@ const char *fl_action_name(enum fl_action a)
     static const char *const names[FL_ACT_COUNT] = {
         [FL_ACT_ERROR] = "error",     [FL_ACT_DELAY] = "delay", [FL_ACT_PARTIAL] = "partial",
         [FL_ACT_EOF] = "eof",         [FL_ACT_CORRUPT] = "corrupt", [FL_ACT_DROP] = "drop",
-        [FL_ACT_KILL] = "kill",
+        [FL_ACT_KILL] = "kill",       [FL_ACT_POWER_LOSS] = "power_loss",
     };
     return (unsigned)a < FL_ACT_COUNT ? names[a] : "?";
 }

@@ -17,7 +17,8 @@ enum {
     FL_CLASS_SYNC  = 1u << 5,
     FL_CLASS_WAIT  = 1u << 6,
     FL_CLASS_MEM   = 1u << 7,
-    FL_CLASS_ALL   = (1u << 8) - 1,
+    FL_CLASS_FS    = 1u << 8, /* names, sizes, clones: rename...rmdir, truncate, fallocate, ficlone */
+    FL_CLASS_ALL   = (1u << 9) - 1,
 };
 
 /* What a fault does. delay combines with any one of the others. */
@@ -29,10 +30,11 @@ enum fl_action {
     FL_ACT_CORRUPT,
     FL_ACT_DROP,
     FL_ACT_KILL,
+    FL_ACT_POWER_LOSS, /* durability tracking: every process of the run dies, files roll back */
     FL_ACT_COUNT
 };
 #define FL_ACT(a) (1u << FL_ACT_##a)
-#define FL_ACTS_CONTROL (FL_ACT(ERROR) | FL_ACT(DELAY) | FL_ACT(KILL))
+#define FL_ACTS_CONTROL (FL_ACT(ERROR) | FL_ACT(DELAY) | FL_ACT(KILL) | FL_ACT(POWER_LOSS))
 #define FL_ACTS_SYNC    (FL_ACTS_CONTROL | FL_ACT(DROP))
 #define FL_ACTS_READ    (FL_ACTS_CONTROL | FL_ACT(PARTIAL) | FL_ACT(EOF) | FL_ACT(CORRUPT))
 #define FL_ACTS_WRITE   (FL_ACTS_SYNC | FL_ACT(PARTIAL) | FL_ACT(CORRUPT))
@@ -41,7 +43,7 @@ enum fl_action {
 /* Reads that ask for no byte count (a character, a line): no partial. */
 #define FL_ACTS_READ_WHOLE (FL_ACTS_CONTROL | FL_ACT(EOF) | FL_ACT(CORRUPT))
 /* A call that returns nothing and cannot fail (sync): no error. */
-#define FL_ACTS_VOID    (FL_ACT(DELAY) | FL_ACT(KILL) | FL_ACT(DROP))
+#define FL_ACTS_VOID    (FL_ACT(DELAY) | FL_ACT(KILL) | FL_ACT(POWER_LOSS) | FL_ACT(DROP))
 
 /* How a call reports failure (see calls.def). */
 enum fl_errkind { FL_ERR_ERRNO, FL_ERR_EAI, FL_ERR_HERRNO };

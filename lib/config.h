@@ -79,6 +79,11 @@ struct fl_config {
     bool dry_run;                     /* default false: every rule decides and logs only */
     char **programs;                  /* globs on the executable's base name; NULL: any */
     size_t nprograms;
+    char **durable;                   /* durability tracking: globs of the paths it covers */
+    size_t ndurable;                  /* (stored as rule paths are); NULL, 0: no tracking */
+    unsigned torn_sector;             /* 0: a power loss loses every unsynced change; 512 or */
+                                      /* 4096: unsynced sectors of that size may survive */
+    double torn_keep;                 /* with torn_sector: the chance one does (default 0.5) */
     char *source;                     /* the config file's path, or NULL */
     struct fl_rule_spec *rules;
     size_t nrules;

@@ -31,6 +31,7 @@
 #undef fgetc_unlocked
 
 #include "action.h"
+#include "durable.h"
 #include "fdtable.h"
 #include "hint.h"
 #include "interpose.h"
@@ -38,6 +39,17 @@
 
 /* What a call returned, for the log: the value, or for pointers whether it is non-NULL. */
 #define FL_RESULT(r) ((long)(__builtin_classify_type(r) == 5 ? (r) != 0 : (long)(r)))
+
+/* The real call of a slow path, between fl_track_before and fl_track_after while durability is
+ * tracked (durable.h): what undoes a change is in the journal before the change is made. */
+#define FL_REAL(c, sym, args)                                                                  \
+    ({                                                                                         \
+        bool tracked_ = __builtin_expect(fl_durable_on, 0) && fl_track_before(&(c));           \
+        __typeof__(fl_real_##sym args) real_ = fl_real_##sym args;                             \
+        if (tracked_)                                                                          \
+            fl_track_after(&(c), FL_RESULT(real_));                                            \
+        real_;                                                                                 \
+    })
 
 /* The slow path of one wrapper, out of line so that the fast path needs no stack frame. `fail`
  * is the call's failure value; fd, path, size and stream describe the call to the rules and the
@@ -48,14 +60,14 @@
         FL_CTX(c_, sym, call, fd, path, size, stream);                                         \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
-            return fl_real_##sym args;                                                         \
+            return FL_REAL(c_, sym, args);                                                         \
         if (step_ == FL_FAIL)                                                                  \
             return fail;                                                                       \
         if (step_ == FL_ACT && c_.v.action == FL_ACT_DROP) { /* a sync that syncs nothing */   \
             fl_after(&c_, 0);                                                                  \
             return 0;                                                                          \
         }                                                                                      \
-        ret r_ = fl_real_##sym args;                                                           \
+        ret r_ = FL_REAL(c_, sym, args);                                                           \
         fl_after(&c_, FL_RESULT(r_));                                                          \
         return r_;                                                                             \
     }
@@ -147,7 +159,7 @@
         c_.offset = (off);                                                                     \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
-            return fl_real_##sym args;                                                         \
+            return FL_REAL(c_, sym, args);                                                         \
         if (step_ == FL_FAIL)                                                                  \
             return -1;                                                                         \
         enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
@@ -161,7 +173,7 @@
             n = fl_partial_count(&c_, n);                                                      \
         if (act_ == FL_ACT_CORRUPT && (copy_ = fl_corrupt_copy(&c_, buf, n)))                  \
             buf = copy_;                                                                       \
-        ssize_t r_ = fl_real_##sym args;                                                       \
+        ssize_t r_ = FL_REAL(c_, sym, args);                                                       \
         fl_release(copy_);                                                                     \
         fl_after(&c_, r_);                                                                     \
         return r_;                                                                             \
@@ -203,7 +215,7 @@
         c_.offset = (off);                                                                     \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
-            return fl_real_##sym args;                                                         \
+            return FL_REAL(c_, sym, args);                                                         \
         if (step_ == FL_FAIL)                                                                  \
             return -1;                                                                         \
         enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
@@ -222,7 +234,7 @@
             iov = short_;                                                                      \
             cnt = 1;                                                                           \
         }                                                                                      \
-        ssize_t r_ = fl_real_##sym args;                                                       \
+        ssize_t r_ = FL_REAL(c_, sym, args);                                                       \
         fl_release(flat_);                                                                     \
         fl_after(&c_, r_);                                                                     \
         return r_;                                                                             \
@@ -316,20 +328,21 @@
     }                                                                                          \
     FL_FAST(ssize_t, sym, call, params, args)
 
-#define FL_SYM_XFER(sym, call, params, args, fd, n)                                            \
+#define FL_SYM_XFER(sym, call, params, args, fd, n, outoff)                                    \
     ssize_t (*fl_real_##sym) params;                                                           \
     __attribute__((noinline, cold)) static ssize_t fl_slow_##sym params                        \
     {                                                                                          \
         FL_CTX(c_, sym, call, fd, NULL, n, NULL);                                              \
+        c_.offset = (outoff);                                                                  \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
-            return fl_real_##sym args;                                                         \
+            return FL_REAL(c_, sym, args);                                                         \
         if (step_ == FL_FAIL)                                                                  \
             return -1;                                                                         \
         enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
         if (act_ == FL_ACT_PARTIAL)                                                            \
             n = fl_partial_count(&c_, n);                                                      \
-        ssize_t r_ = fl_real_##sym args;                                                       \
+        ssize_t r_ = FL_REAL(c_, sym, args);                                                       \
         fl_after(&c_, r_);                                                                     \
         return r_;                                                                             \
     }                                                                                          \
@@ -337,6 +350,31 @@
 
 #define FL_SYM_FD(sym, call, ret, fail, params, args, fd)                                      \
     FL_WRAP(sym, call, ret, fail, params, args, fd, NULL, 0, NULL)
+
+/* A call on a file's bytes, size or durability with a range: FL_SYM_FD with the range and flags
+ * kept for durability tracking. */
+#define FL_SYM_FILE(sym, call, params, args, fd, off, len, flags)                              \
+    int (*fl_real_##sym) params;                                                               \
+    __attribute__((noinline, cold)) static int fl_slow_##sym params                            \
+    {                                                                                          \
+        FL_CTX(c_, sym, call, fd, NULL, 0, NULL);                                              \
+        c_.arg_off = (long long)(off);                                                         \
+        c_.arg_len = (long long)(len);                                                         \
+        c_.call_flags = (int)(flags);                                                          \
+        enum fl_step step_ = fl_begin(&c_);                                                    \
+        if (step_ == FL_PASS)                                                                  \
+            return FL_REAL(c_, sym, args);                                                     \
+        if (step_ == FL_FAIL)                                                                  \
+            return -1;                                                                         \
+        if (step_ == FL_ACT && c_.v.action == FL_ACT_DROP) { /* a sync that syncs nothing */   \
+            fl_after(&c_, 0);                                                                  \
+            return 0;                                                                          \
+        }                                                                                      \
+        int r_ = FL_REAL(c_, sym, args);                                                       \
+        fl_after(&c_, r_);                                                                     \
+        return r_;                                                                             \
+    }                                                                                          \
+    FL_FAST(int, sym, call, params, args)
 
 /* The @wait calls: a delay lasts at most the call's own timeout (then the call returns 0 with
  * nothing ready, as a peer too slow for it would make it), and the real call waits only what is
@@ -380,16 +418,17 @@
 
 /* Open-like calls: matched on their path (relative to `at`, AT_FDCWD or a directory fd), and
  * they record what they opened while fds are tracked. */
-#define FL_SYM_PATH(sym, call, ret, fail, params, args, path, at)                              \
+#define FL_SYM_PATH(sym, call, ret, fail, params, args, path, at, oflags)                      \
     ret (*fl_real_##sym) params;                                                               \
     __attribute__((noinline, cold)) static ret fl_slow_##sym params                            \
     {                                                                                          \
         FL_CTX(c_, sym, call, -1, path, 0, NULL);                                              \
         c_.dirfd = (at);                                                                       \
+        c_.call_flags = (oflags);                                                              \
         enum fl_step step_ = fl_call_armed(FL_CALL_##call) ? fl_begin(&c_) : FL_PASS;          \
         if (step_ == FL_FAIL)                                                                  \
             return fail;                                                                       \
-        ret r_ = fl_real_##sym args;                                                           \
+        ret r_ = FL_REAL(c_, sym, args);                                                           \
         if (fl_fd_tracking && r_ != (fail))                                                    \
             fl_fd_opened(FL_OPENED_FD(r_), at, path);                                          \
         if (step_ != FL_PASS)                                                                  \
@@ -407,18 +446,22 @@
     }
 /* Calls on a name in the file system (rename, unlink, mkdir, truncate...): matched on that name,
  * relative to `at` (AT_FDCWD or a directory fd); they open nothing, so nothing is recorded. */
-#define FL_SYM_NAME(sym, call, params, args, path, at)                                         \
+#define FL_SYM_NAME(sym, call, params, args, path, at, path2_, at2, flags, arg)                 \
     int (*fl_real_##sym) params;                                                               \
     __attribute__((noinline, cold)) static int fl_slow_##sym params                            \
     {                                                                                          \
         FL_CTX(c_, sym, call, -1, path, 0, NULL);                                              \
         c_.dirfd = (at);                                                                       \
+        c_.path2 = (path2_);                                                                   \
+        c_.dirfd2 = (at2);                                                                     \
+        c_.call_flags = (int)(flags);                                                          \
+        c_.arg_off = (long long)(arg);                                                         \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
-            return fl_real_##sym args;                                                         \
+            return FL_REAL(c_, sym, args);                                                         \
         if (step_ == FL_FAIL)                                                                  \
             return -1;                                                                         \
-        int r_ = fl_real_##sym args;                                                           \
+        int r_ = FL_REAL(c_, sym, args);                                                           \
         fl_after(&c_, r_);                                                                     \
         return r_;                                                                             \
     }                                                                                          \
@@ -547,7 +590,7 @@
               sym, call, fl_stream_fd(stream), NULL, fl_mul_sat(size, n), stream);        \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
-            return fl_real_##sym args;                                                         \
+            return FL_REAL(c_, sym, args);                                                         \
         if (step_ == FL_FAIL)                                                                  \
             return 0;                                                                          \
         enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
@@ -562,7 +605,7 @@
         if (act_ == FL_ACT_CORRUPT &&                                                          \
             (copy_ = fl_corrupt_copy(&c_, buf, fl_mul_sat(size, n))))                          \
             buf = copy_;                                                                       \
-        size_t r_ = fl_real_##sym args;                                                        \
+        size_t r_ = FL_REAL(c_, sym, args);                                                        \
         fl_release(copy_);                                                                     \
         if (act_ == FL_ACT_PARTIAL && r_ < want_) /* short: a failed fwrite, says the flag */  \
             fl_stream_short(stream);                                                           \
@@ -579,7 +622,7 @@
               sym, call, fl_stream_fd(stream), NULL, strlen(s) + (newline), stream);      \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
-            return fl_real_##sym args;                                                         \
+            return FL_REAL(c_, sym, args);                                                         \
         if (step_ == FL_FAIL)                                                                  \
             return EOF;                                                                        \
         enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
@@ -597,7 +640,7 @@
         }                                                                                      \
         if (act_ == FL_ACT_CORRUPT && (copy_ = fl_corrupt_string(&c_, s)))                     \
             s = copy_;                                                                         \
-        int r_ = fl_real_##sym args;                                                           \
+        int r_ = FL_REAL(c_, sym, args);                                                           \
         fl_release(copy_);                                                                     \
         fl_after(&c_, r_);                                                                     \
         return r_;                                                                             \
@@ -611,7 +654,7 @@
         FL_CTX(c_, sym, call, fl_stream_fd(stream), NULL, 1, stream);                          \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
-            return fl_real_##sym args;                                                         \
+            return FL_REAL(c_, sym, args);                                                         \
         if (step_ == FL_FAIL)                                                                  \
             return EOF;                                                                        \
         enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
@@ -624,7 +667,7 @@
             fl_corrupt(&c_, &byte_, 1);                                                        \
             ch = byte_;                                                                        \
         }                                                                                      \
-        int r_ = fl_real_##sym args;                                                           \
+        int r_ = FL_REAL(c_, sym, args);                                                           \
         fl_after(&c_, r_);                                                                     \
         return r_;                                                                             \
     }                                                                                          \
@@ -637,7 +680,7 @@
         FL_CTX(c_, sym, call, fl_stream_fd(stream), NULL, 0, stream);                          \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
-            return fl_real_##sym args;                                                         \
+            return FL_REAL(c_, sym, args);                                                         \
         if (step_ == FL_FAIL)                                                                  \
             return EOF;                                                                        \
         enum fl_action act_ = step_ == FL_ACT ? c_.v.action : FL_ACT_DELAY;                    \
@@ -647,7 +690,7 @@
             fl_after(&c_, 0);                                                                  \
             return 0;                                                                          \
         }                                                                                      \
-        int r_ = fl_real_##sym args;                                                           \
+        int r_ = FL_REAL(c_, sym, args);                                                           \
         fl_after(&c_, r_);                                                                     \
         return r_;                                                                             \
     }                                                                                          \

@@ -29,6 +29,9 @@
 
 uint8_t fl_armed[FL_CALL_COUNT];
 uint8_t fl_fd_tracking;
+/* Calls kept on their slow path, and fd paths kept recorded, whatever the rules (fl_rules_watch). */
+static uint8_t watched[FL_CALL_COUNT];
+static uint8_t watched_fds;
 
 static struct fl_ruleset *current;
 static bool paused;          /* every rule held: nothing armed until resumed */
@@ -310,9 +313,19 @@ static void arm_calls(struct fl_ruleset *rs)
             __atomic_store_n(&rs->needs[c], needs, __ATOMIC_RELAXED);
         __atomic_store_n(&call_needs[c], needs, __ATOMIC_RELAXED);
         track |= (needs & (FL_NEED_PATH | FL_NEED_PEER)) != 0;
-        __atomic_store_n(&fl_armed[c], any, __ATOMIC_RELEASE);
+        __atomic_store_n(&fl_armed[c], any | watched[c], __ATOMIC_RELEASE);
     }
-    __atomic_store_n(&fl_fd_tracking, track, __ATOMIC_RELEASE);
+    __atomic_store_n(&fl_fd_tracking, track | watched_fds, __ATOMIC_RELEASE);
+}
+
+void fl_rules_watch(const bool *calls, bool fd_paths)
+{
+    pthread_mutex_lock(&lock);
+    for (int c = 0; c < FL_CALL_COUNT; c++)
+        watched[c] = calls[c];
+    watched_fds = fd_paths;
+    arm_calls(__atomic_load_n(&current, __ATOMIC_ACQUIRE));
+    pthread_mutex_unlock(&lock);
 }
 
 unsigned fl_rules_needs(enum fl_call_id call)

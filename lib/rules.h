@@ -125,6 +125,11 @@ static inline bool fl_call_armed(enum fl_call_id call)
  * Takes ownership of cfg->rules (cfg->rules becomes NULL). Returns NULL when out of memory. */
 struct fl_ruleset *fl_ruleset_new(struct fl_config *cfg, uint64_t seed);
 
+/* Keep the calls whose entry in `calls` (FL_CALL_COUNT of them) is true reaching their slow path
+ * whatever the rules say, and fd paths recorded when fd_paths: durability tracking (durable.h)
+ * watches them. Once, at start; fork's child keeps it. */
+void fl_rules_watch(const bool *calls, bool fd_paths);
+
 /* Free a ruleset that is not published. */
 void fl_ruleset_free(struct fl_ruleset *rs);
 

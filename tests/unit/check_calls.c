@@ -226,7 +226,7 @@ END_TEST
 START_TEST(class_names_are_listed_in_documentation_order)
 {
     static const char *const want[] = {"@file", "@read", "@write", "@net", "@dns",
-                                       "@sync", "@wait", "@mem",   "@all"};
+                                       "@sync", "@wait", "@mem",   "@fs",  "@all"};
     for (size_t i = 0; i < COUNT(want); i++) {
         ck_assert_ptr_nonnull(fl_class_names[i]);
         ck_assert_str_eq(fl_class_names[i], want[i]);
