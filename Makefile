@@ -197,9 +197,9 @@ deps:
 demo-deps:
 	@$(call need-packages,$(DEB_PKGS))
 
-# What make bench compares against: libfiu's preload library (fiu-run -x); and the server it
-# loads (redis-server under redis-benchmark).
-BENCH_PKGS := fiu-utils redis-server redis-tools
+# What make bench compares against: libfiu's preload library (fiu-run -x); and the servers it
+# loads (redis-server under redis-benchmark, PostgreSQL under pgbench).
+BENCH_PKGS := fiu-utils redis-server redis-tools postgresql
 bench-deps:
 	@$(call need-packages,$(BENCH_PKGS))
 
@@ -254,7 +254,7 @@ $(B)/tests/bench/bench: tests/bench/bench.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O2 -pthread -Wall -Wextra -Werror -o $@ $<
 
-bench: bench-deps $(B)/libfaultline.so $(B)/tests/bench/bench
+bench: bench-deps $(B)/libfaultline.so $(B)/faultline $(B)/tests/bench/bench
 	@tests/bench/run.sh $(B)
 
 # ---- transparency (not part of make check) ------------------------------------------------

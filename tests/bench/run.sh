@@ -3,7 +3,8 @@
 #
 #   tests/bench/run.sh BUILD_DIR      (make bench builds, then runs this)
 #
-# Needs BUILD_DIR/libfaultline.so and BUILD_DIR/tests/bench/bench; builds nothing.
+# Needs BUILD_DIR/libfaultline.so, BUILD_DIR/faultline and BUILD_DIR/tests/bench/bench; builds
+# nothing.
 # For each case of bench.c, alternates whole-process runs of the variants, ROUNDS times:
 #   bare     no preload
 #   fl       faultline preloaded, no rules
@@ -17,6 +18,8 @@
 # fldormant, fiu; a new server on a free 127.0.0.1 port per run) under redis-benchmark: SET and
 # GET requests/s, median of ROUNDS, and the server's peak RSS (VmHWM before stopping it).
 # FL_BENCH_ROUNDS, FL_BENCH_CASES and FL_BENCH_REDIS_N (requests per test) override the defaults.
+# Last, tests/bench/durable.sh: the cost of durability tracking (sqlite3, redis-server and
+# PostgreSQL bare, under the shim, tracked; needs BUILD_DIR/faultline).
 set -u
 export LC_ALL=C
 
@@ -367,3 +370,6 @@ bench_redis() {
     echo "fldormant: the 1000 other rules plus rules on write, writev, read, accept, epoll_wait, malloc, open, fsync with enabled = false"
 }
 bench_redis
+
+# ---- durability tracking: sqlite3, redis-server and PostgreSQL bare, under the shim, tracked ----
+"$(dirname "${BASH_SOURCE[0]}")/durable.sh" "$build" || exit 1
