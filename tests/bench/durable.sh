@@ -20,7 +20,8 @@
 #             loaded by pgbench -c 1 -t FL_BENCH_DURABLE_PG_TX (default 500): transactions/s
 #             (as nobody when run as root)
 # Prints, per workload, the median of each variant, its ratio to bare from this same run, and the
-# size of the tracked run's journal at the end of the workload (median, bytes: du -sb).
+# size of the tracked run's journal at the end of the workload (median, bytes: du -sb; kept by
+# --keep-journal).
 set -u
 export LC_ALL=C
 
@@ -63,9 +64,10 @@ trap 'exit 130' INT TERM
 
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
 
-# variant VARIANT DIR JOURNAL [FAULTLINE]: sets PRE, what runs a program under VARIANT; for
-# tracked, DIR is tracked (the config JOURNAL.conf) with the journal JOURNAL (removed first).
-# FAULTLINE: the faultline command, when not $fl.
+# variant VARIANT DIR JOURNAL [FAULTLINE [OWNER]]: sets PRE, what runs a program under VARIANT;
+# for tracked, DIR is tracked (the config JOURNAL.conf) and faultline run makes its journal in
+# the directory JOURNAL (made anew, OWNER's) and keeps it. FAULTLINE: the faultline command,
+# when not $fl.
 variant() {
     local v=$1 dir=$2 journal=$3 cmd=${4:-$fl}
     case $v in
@@ -75,17 +77,21 @@ variant() {
         printf 'durable = "%s/*";\n' "$dir" >"$journal.conf"
         chmod 0644 "$journal.conf"
         rm -rf "$journal"
-        PRE=("$cmd" run -c "$journal.conf" --journal "$journal" --)
+        mkdir "$journal"
+        [ -z "${5:-}" ] || chown "$5" "$journal"
+        PRE=("$cmd" run -q -c "$journal.conf" --journal "$journal" --keep-journal --)
         ;;
     esac
 }
 echo 'rules = ();' >"$tmp/untracked.conf"
 chmod 0644 "$tmp/untracked.conf"
 
-# journal_size JOURNAL: bytes in the journal now (du -sb), or "-" when there is none.
+# journal_size JOURNAL: bytes in the journal kept in the directory JOURNAL (du -sb), or "-" when
+# there is none; removes it.
 journal_size() {
     if [ -d "$1" ]; then
         du -sb "$1" | cut -f1
+        rm -rf "$1"
     else
         echo -
     fi
@@ -203,9 +209,9 @@ bench_redis() {
             rps=$(printf '%s\n' "$out" | awk -F'"' '$2 == "SET" { print $4 }')
             [ -n "$rps" ] || { echo "$0: redis-benchmark against $v printed no SET line: $out" >&2; exit 1; }
             echo "$rps" >>"$tmp/rd.$v"
-            [ "$v" = tracked ] && journal_size "$tmp/redis.journal" >>"$tmp/rd.journal"
             redis-cli -h 127.0.0.1 -p "$redis_port" shutdown nosave >/dev/null 2>&1
             stop_job
+            [ "$v" = tracked ] && journal_size "$tmp/redis.journal" >>"$tmp/rd.journal"
         done
     done
     report "redis-server $(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p'), appendfsync always: redis-benchmark -t set -n $REDIS_N -c 1 -P 1; SET requests/s, median" "/s" "$tmp/rd"
@@ -251,7 +257,7 @@ bench_pgbench() {
         local v=$1 data=$2 i
         for _ in 1 2 3; do
             port=$(free_port) || return 1
-            variant "$v" "$data" "$pg/pgbench.journal" "$flcmd"
+            variant "$v" "$data" "$pg/pgbench.journal" "$flcmd" "${as:+nobody:nogroup}"
             "${as[@]}" "${PRE[@]}" "$pgbin/postgres" -D "$data" -p "$port" -c listen_addresses=127.0.0.1 \
                 -c unix_socket_directories="$pg" -c fsync=on -c max_connections=10 \
                 </dev/null >"$data.log" 2>&1 &
@@ -301,8 +307,8 @@ bench_pgbench() {
             tps=$(printf '%s\n' "$out" | sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p')
             [ -n "$tps" ] || { echo "$0: pgbench against $v printed no tps: $out" >&2; exit 1; }
             echo "$tps" >>"$tmp/pb.$v"
-            [ "$v" = tracked ] && journal_size "$pg/pgbench.journal" >>"$tmp/pb.journal"
             stop_pg "$data"
+            [ "$v" = tracked ] && journal_size "$pg/pgbench.journal" >>"$tmp/pb.journal"
         done
     done
     report "PostgreSQL $("$pgbin/postgres" --version | awk '{ print $3 }') (fsync on), pgbench -s 1 -c 1 -t $PG_TX (TPC-B like); transactions/s, median" "/s" "$tmp/pb"

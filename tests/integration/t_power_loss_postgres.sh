@@ -126,6 +126,8 @@ run() {
     for try in 1 2 3 4 5; do
         PGPORT=$(free_port)
         rm -rf "$PG/$name.journal" "$PG/$name.jsonl"
+        mkdir "$PG/$name.journal"
+        [ ${#AS[@]} = 0 ] || chown nobody:nogroup "$PG/$name.journal"
         "${AS[@]}" "$FL" run "${opts[@]}" -- "$PGBIN/postgres" -D "$data" -p "$PGPORT" \
             -c listen_addresses=127.0.0.1 -c unix_socket_directories="$PG" -c max_connections=10 \
             -c fsync="$fsync" > "$PG/$name.log" 2> "$PG/$name.stderr" &

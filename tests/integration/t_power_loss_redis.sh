@@ -96,7 +96,7 @@ prepare() {
 }
 
 # redis_tracked NAME CONFIG [OPTION]...: faultline run -c CONFIG (its event log NAME.jsonl, its
-# journal NAME.journal) -- redis-server on $TOP/NAME, its log NAME/redis.log; sets FLPID (faultline
+# journal made in NAME.journal) -- redis-server on $TOP/NAME, its log NAME/redis.log; sets FLPID (faultline
 # run), RPID (redis-server, its child) and RPORT once redis accepts connections.
 redis_tracked() {
     local name=$1 config=$2 try i log
@@ -105,6 +105,7 @@ redis_tracked() {
     for try in 1 2 3 4 5; do
         RPORT=$(free_port)
         rm -rf "$log" "$TOP/$name.journal"
+        mkdir "$TOP/$name.journal"
         "$FL" run -c "$config" -l "$TOP/$name.jsonl" --journal "$TOP/$name.journal" -- \
             redis-server --port "$RPORT" --dir "$TOP/$name" --logfile "$log" "${REDIS_OPTS[@]}" \
             "$@" </dev/null 2>"$TOP/$name.stderr" &
