@@ -271,7 +271,7 @@ static bool dir_has_entries(int fd)
     return false;
 }
 
-/* ---- the writer -------------------------------------------------------------------------------- */
+/* ---- the writer ------------------------------------------------------------------------------ */
 
 int fl_journal_create(const char *dir)
 {
@@ -394,17 +394,17 @@ static int append(struct fl_journal *j, struct rec *r, const char *const s[4])
     for (int i = 0; i < 6; i++)
         sum = fnv1a(sum, iov[i].iov_base, iov[i].iov_len);
     r->sum = sum;
-    off_t at = lseek(j->logfd, 0, SEEK_END);
-    if (at < 0)
-        return -1;
     ssize_t w;
     while ((w = writev(j->logfd, iov, 6)) < 0 && errno == EINTR)
         ;
     if (w == (ssize_t)length)
         return 0;
-    if (w >= 0)
+    if (w > 0) { /* take the part back: the lock is held, nobody wrote after it */
         errno = ENOSPC;
-    cut_back(j->logfd, at); /* the lock is held: nobody wrote after it */
+        off_t end = lseek(j->logfd, 0, SEEK_END);
+        if (end >= w)
+            cut_back(j->logfd, end - w);
+    }
     return -1;
 }
 
@@ -576,7 +576,7 @@ int fl_journal_power_loss(struct fl_journal *j, const char *why)
     return -1;
 }
 
-/* ---- the reader -------------------------------------------------------------------------------- */
+/* ---- the reader ------------------------------------------------------------------------------ */
 
 bool fl_journal_lost_power(const char *dir, char *why, size_t cap)
 {
@@ -943,7 +943,8 @@ static void put_back(struct rollback *rb, uint64_t n, const char *path)
     keep_name(keep, sizeof keep, n);
     if (renameat(rb->dirfd, keep, AT_FDCWD, path) == 0 || errno == ENOENT)
         return;
-    if ((errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST) && remove_at(AT_FDCWD, path) == 0 &&
+    if ((errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST) &&
+        remove_at(AT_FDCWD, path) == 0 &&
         (renameat(rb->dirfd, keep, AT_FDCWD, path) == 0 || errno == ENOENT))
         return;
     failed(rb, "%s: putting back %s/%s", path, rb->dir, keep);
@@ -1024,7 +1025,6 @@ static void undo_rename(struct rollback *rb, const struct rec *r)
         failed(rb, "%s/%s -> %s/%s", s[0], s[1], s[2], s[3]);
         return;
     }
-    rb->s->names_undone++;
     if (!od->entries && !nd->entries) { /* neither name's change survives: the rename is undone */
         struct stat st;
         /* The newer records undone, the old name is free again; something there means the
@@ -1047,6 +1047,7 @@ static void undo_rename(struct rollback *rb, const struct rec *r)
          * the new name gets back what it had. */
         restore_name(rb, to, r);
     }
+    rb->s->names_undone++;
 }
 
 /* Learn from a record what it made durable, or undo it. */
