@@ -127,7 +127,11 @@ int fl_journal_power_loss(struct fl_journal *j, const char *why);
  * line. */
 bool fl_journal_lost_power(const char *dir, char *why, size_t cap);
 
-/* How a rollback keeps part of what was not synced (a disk with a volatile cache). */
+/* How a rollback keeps part of what was not synced (a disk with a volatile cache). A sector
+ * drawn to be kept keeps its newest content whole and counts as durable for older records; one
+ * drawn lost goes back whole to its durable content (bytes that did not exist then, inside a
+ * file kept longer by a later sector, read as zeros). The draw depends on (seed, device, inode,
+ * sector index) alone. */
 struct fl_rollback_opts {
     unsigned sector;   /* 0: every unsynced change is lost; 512 or 4096: sectors of that size */
     double keep;       /* with sector: the chance that a sector keeps its newest content */
