@@ -112,8 +112,8 @@ chmod 0644 "$TOP/inserts.sql"
 # run NAME FSYNC CONFIG-TEXT [SEED]: a copy of the cluster in $PG/NAME (synced), then
 # faultline run -c NAME.conf (CONFIG-TEXT after durable = "$PG/NAME/*") -- postgres on it,
 # fsync = FSYNC, and the workload through psql until the power loss ends the run. Leaves
-# NAME.acks (the acknowledged ids), the server's log NAME.log, faultline run's stderr
-# NAME.stderr, its event log NAME.jsonl; checks that the run ended in a power loss.
+# NAME.acks (the acknowledged ids), the server's log and faultline run's stderr NAME.log, its
+# event log NAME.jsonl; checks that the run ended in a power loss.
 run() {
     local name=$1 fsync=$2 text=$3 seed=${4:-} data="$PG/$1" try i
     cp -a "$PG/origin" "$data"
@@ -130,7 +130,7 @@ run() {
         [ ${#AS[@]} = 0 ] || chown nobody:nogroup "$PG/$name.journal"
         "${AS[@]}" "$FL" run "${opts[@]}" -- "$PGBIN/postgres" -D "$data" -p "$PGPORT" \
             -c listen_addresses=127.0.0.1 -c unix_socket_directories="$PG" -c max_connections=10 \
-            -c fsync="$fsync" > "$PG/$name.log" 2> "$PG/$name.stderr" &
+            -c fsync="$fsync" > "$PG/$name.log" 2>&1 &
         FLPID=$!
         for ((i = 0; i < 600; i++)); do
             alive "$FLPID" || break
@@ -140,7 +140,7 @@ run() {
         alive "$FLPID" && break
         wait "$FLPID"
         grep -q "could not bind IPv4 address" "$PG/$name.log" ||
-            fail "$name: faultline run -- postgres exited at start: $(cat "$PG/$name.stderr") $(tail -n 5 "$PG/$name.log")"
+            fail "$name: faultline run -- postgres exited at start: $(tail -n 5 "$PG/$name.log")"
         note "port $PGPORT was taken meanwhile, trying another"
     done
     alive "$FLPID" || fail "no free loopback port for postgres after 5 tries"
@@ -158,11 +158,16 @@ run() {
     wait_for 400 eval '! alive "$FLPID"'
     wait "$FLPID"
     FLSTATUS=$?
-    note "$name: faultline run said: $(cat "$PG/$name.stderr")"
+    # faultline's lines among the server's (postgres logs to stderr)
+    local said
+    said=$(grep '^faultline: ' "$PG/$name.log")
+    note "$name: faultline run said: $said"
     expect_status "$name: faultline run -- postgres after the power loss" 137 "$FLSTATUS"
-    expect_contains "$name: faultline run's stderr" "$(cat "$PG/$name.stderr")" "power loss"
+    expect_match "$name: faultline run's stderr" "$said" "^faultline: power loss \\(rule 'pl': .*\\): rolled back "
     expect_eq "$name: power losses in the event log" 1 \
-        "$(jsonl count --where action=power_loss "$PG/$name.jsonl")"
+        "$(jsonl count --where event=power_loss "$PG/$name.jsonl")"
+    expect_eq "$name: the rollback in the event log" true \
+        "$(jsonl fields --where event=rollback "$PG/$name.jsonl" -- ok)"
     local p
     for p in $procs; do
         alive "$p" && fail "$name: process $p of the server ($procs) outlived the power loss"
@@ -190,7 +195,7 @@ recover() {
 run on on 'rules = ({ name = "pl"; calls = [ "fdatasync", "fsync" ]; path = "*/pg_wal/0*";
                       after = 300; power_loss = true; });'
 expect_match "the power loss hit a WAL sync" \
-    "$(jsonl fields --where action=power_loss "$PG/on.jsonl" -- call path)" \
+    "$(jsonl fields --where event=fault --where action=power_loss "$PG/on.jsonl" -- call path)" \
     "^(fdatasync|fsync)	$PG/on/pg_wal/[0-9A-F]{24}\$"
 recover on
 expect_eq "fsync=on: the server after the power loss" started "$RECOVERED"

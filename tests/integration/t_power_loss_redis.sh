@@ -88,20 +88,21 @@ redis_stop() {
 prepare() {
     DIR="$TOP/$1"
     mkdir "$DIR"
-    redis_bare "$DIR" "$DIR/first.log"
+    redis_bare "$DIR" "$TOP/$1.first.log"
     redis_stop
     [ -f "$DIR/appendonlydir/appendonly.aof.manifest" ] ||
-        fail "redis made no AOF manifest in $DIR: $(tail -n 5 "$DIR/first.log")"
+        fail "redis made no AOF manifest in $DIR: $(tail -n 5 "$TOP/$1.first.log")"
     sync -f "$DIR" || fail "sync -f $DIR"
 }
 
 # redis_tracked NAME CONFIG [OPTION]...: faultline run -c CONFIG (its event log NAME.jsonl, its
-# journal made in NAME.journal) -- redis-server on $TOP/NAME, its log NAME/redis.log; sets FLPID (faultline
-# run), RPID (redis-server, its child) and RPORT once redis accepts connections.
+# journal made in NAME.journal) -- redis-server on $TOP/NAME, its log NAME.log (outside the
+# tracked dir: the rollback would take back what it says); sets FLPID (faultline run), RPID
+# (redis-server, its child) and RPORT once redis accepts connections.
 redis_tracked() {
     local name=$1 config=$2 try i log
     shift 2
-    log="$TOP/$name/redis.log"
+    log="$TOP/$name.log"
     for try in 1 2 3 4 5; do
         RPORT=$(free_port)
         rm -rf "$log" "$TOP/$name.journal"
@@ -143,7 +144,9 @@ power_lost() {
     note "faultline run said: $(cat "$TOP/$name.stderr")"
     expect_contains "faultline run's stderr" "$(cat "$TOP/$name.stderr")" "power loss"
     expect_eq "power losses in the event log" 1 \
-        "$(jsonl count --where action=power_loss "$TOP/$name.jsonl")"
+        "$(jsonl count --where event=power_loss "$TOP/$name.jsonl")"
+    expect_eq "the rollback in the event log" true \
+        "$(jsonl fields --where event=rollback "$TOP/$name.jsonl" -- ok)"
 }
 
 # The client: SET kI vI for I = 1..LAST, one at a time, GAP seconds apart; each +OK appends
@@ -179,7 +182,7 @@ EOF
 # of its keys kI go to NAME.present, sorted; stops it.
 present() {
     local name=$1
-    redis_bare "$TOP/$name" "$TOP/$name/after.log"
+    redis_bare "$TOP/$name" "$TOP/$name.after.log"
     redis-cli -h 127.0.0.1 -p "$RPORT" --scan --pattern 'k*' | sed 's/^k//' | sort -n \
         > "$TOP/$name.present"
     # Each key has its own value.
@@ -207,7 +210,7 @@ expect_eq "acknowledgements" 100 "$(wc -l < always.acks)"
 expect_eq "the key in flight at the power loss" 101 "$(cat always.acks.sent)"
 expect_eq "the power loss hit the AOF's fdatasync" \
     "fdatasync	$TOP/always/appendonlydir/appendonly.aof.1.incr.aof" \
-    "$(jsonl fields --where action=power_loss always.jsonl -- call path)"
+    "$(jsonl fields --where event=fault --where action=power_loss always.jsonl -- call path)"
 present always
 expect_eq "keys after the power loss (appendfsync always)" "$(seq 1 100)" "$(cat always.present)"
 grep -q 'v101' always/appendonlydir/appendonly.aof.1.incr.aof &&
