@@ -11,7 +11,9 @@
 # without faultline and recovers from its WAL:
 #  (a) fsync = on, the power loss at the 301st fdatasync/fsync of a WAL segment in one process:
 #      the server recovers, and the rows are exactly 1..M with M at least the last acknowledged
-#      id (every acknowledged row is there; M may be one more: the commit in flight).
+#      id (every acknowledged row is there; M may be one more: the commit in flight). When the
+#      backend is the process (as it is: it syncs at each commit), M is the last acknowledged
+#      id: the commit whose sync the power loss came at was written to the WAL, and rolled back.
 #  (b) fsync = off (the server never syncs), the power loss at the 301st WAL write of one
 #      process, with torn = { sector = 4096; keep = 0.5; } so that a seeded half of the unsynced
 #      sectors keep their new content, seeds 1, 2 and 3: in at least one run acknowledged rows
@@ -102,11 +104,13 @@ sql "$PGPORT" 'create table t (id integer primary key)' || fail "create table t"
 pg_stop
 sync -f "$PG/origin" || fail "sync -f $PG/origin"
 
-# The workload: one psql session, each INSERT its own transaction, "ack I" after its commit.
+# The workload: one psql session, each INSERT its own transaction, "ack I" after its commit;
+# first "backend PID", the server process that serves it.
+echo "select 'backend ' || pg_backend_pid();" > "$TOP/inserts.sql"
 for ((i = 1; i <= 3000; i++)); do
     echo "insert into t values ($i);"
     echo "\\echo ack $i"
-done > "$TOP/inserts.sql"
+done >> "$TOP/inserts.sql"
 chmod 0644 "$TOP/inserts.sql"
 
 # run NAME FSYNC CONFIG-TEXT [SEED]: a copy of the cluster in $PG/NAME (synced), then
@@ -174,6 +178,7 @@ run() {
     done
     [ -s "$PG/$name.acks" ] || fail "$name: no row was acknowledged before the power loss: $(head -n 5 "$PG/$name.psql")"
     ACKED=$(tail -n 1 "$PG/$name.acks")
+    BACKEND=$(sed -n 's/^backend //p' "$PG/$name.psql")
 }
 
 # recover NAME: the server without faultline on $PG/NAME; RECOVERED=started or damaged (it did
@@ -205,6 +210,14 @@ m=$(printf '%s\n' "$ROWS" | tail -n 1)
 expect_ge "fsync=on: rows after recovery (the last acknowledged id is $ACKED)" "$ACKED" "${m:-0}"
 expect_eq "fsync=on: the rows are 1..$m" "$(seq 1 "$m")" "$ROWS"
 [ "$m" -le $((ACKED + 1)) ] || fail "fsync=on: row $m is there but only $ACKED were acknowledged and one was in flight"
+# When the power loss came in the backend, at the sync of the next commit (its WAL written, not
+# synced), the rollback took that commit back.
+if [ "$(jsonl fields --where event=fault --where action=power_loss "$PG/on.jsonl" -- pid)" = "$BACKEND" ]; then
+    expect_eq "fsync=on: the last row, the power loss in the backend at the next commit's sync" \
+        "$ACKED" "$m"
+else
+    note "the power loss came in another process than the backend $BACKEND"
+fi
 echo "fsync=on: $ACKED acknowledged, rows 1..$m after recovery"
 
 # ---- (b) fsync = off: acknowledged rows are lost, or the cluster is damaged ------------------
