@@ -12,12 +12,12 @@
 # The workloads:
 #   sqlite3   FL_BENCH_DURABLE_TX (default 1000) INSERTs, each its own transaction, into a new
 #             database file (rollback journal, synchronous=FULL: each commit syncs the journal,
-#             the database and the directory); wall time of the whole process
+#             the database and the directory); ms of wall time of the whole process
 #   redis     redis-server, appendonly yes, appendfsync always, under the variant, loaded by
 #             redis-benchmark -t set -n FL_BENCH_DURABLE_REDIS_N (default 5000) -c 1 -P 1 on
-#             127.0.0.1 (one AOF write and one fdatasync per SET): requests/s
+#             127.0.0.1 (one AOF write and one fdatasync per SET): us per SET
 #   pgbench   PostgreSQL (fsync on) on a copy of a pgbench -i -s 1 cluster, under the variant,
-#             loaded by pgbench -c 1 -t FL_BENCH_DURABLE_PG_TX (default 500): transactions/s
+#             loaded by pgbench -c 1 -t FL_BENCH_DURABLE_PG_TX (default 500): ms per transaction
 #             (as nobody when run as root)
 # Prints, per workload, the median of each variant, its ratio to bare from this same run, and the
 # size of the tracked run's journal at the end of the workload (median, bytes: du -sb; kept by
@@ -97,7 +97,8 @@ journal_size() {
     fi
 }
 
-# report TITLE UNIT HIGHER_IS_BETTER FILE-PREFIX: one line per variant, median, ratio to bare.
+# report TITLE UNIT FILE-PREFIX: one line per variant, median, ratio to bare (and the journal's
+# size for tracked).
 report() {
     local title=$1 unit=$2 prefix=$3 v m base k
     echo
@@ -105,7 +106,7 @@ report() {
     base=$(median <"$prefix.bare")
     for v in $VARIANTS; do
         m=$(median <"$prefix.$v")
-        printf '  %-8s %12.1f %-4s (x%.3f)' "$v" "$m" "$unit" "$(awk -v a="$m" -v b="$base" 'BEGIN { print a / b }')"
+        printf '  %-8s %12.3f %-3s (x%.3f)' "$v" "$m" "$unit" "$(awk -v a="$m" -v b="$base" 'BEGIN { print a / b }')"
         if [ "$v" = tracked ]; then
             k=$(grep -v '^-$' "$prefix.journal" | median)
             printf '  journal %s bytes' "${k:--}"
@@ -114,7 +115,7 @@ report() {
     done
 }
 
-printf '\ndurability tracking: %s rounds; variants alternated; (xN.NNN) = ratio to bare\n' "$ROUNDS"
+printf '\ndurability tracking: %s rounds; variants alternated; time per unit of work, (xN.NNN) = ratio to bare\n' "$ROUNDS"
 
 # ---- sqlite3: transactions, each synced ----------------------------------------------------
 bench_sqlite() {
@@ -144,13 +145,13 @@ bench_sqlite() {
                 exit 1
             fi
             t1=$(date +%s%N)
-            echo $(((t1 - t0) / 1000)) >>"$tmp/sq.$v"
+            awk -v ns=$((t1 - t0)) 'BEGIN { print ns / 1000000 }' >>"$tmp/sq.$v"
             [ "$v" = tracked ] && journal_size "$tmp/sqlite.journal" >>"$tmp/sq.journal"
             n=$(sqlite3 "$dir/t.db" 'SELECT count(*) FROM t;')
             [ "$n" = "$TX" ] || { echo "$0: sqlite3 under $v inserted $n rows, not $TX" >&2; exit 1; }
         done
     done
-    report "sqlite3 $(sqlite3 --version | cut -d' ' -f1): $TX INSERTs, one transaction each (journal_mode=DELETE, synchronous=FULL); wall us per process, median" us "$tmp/sq"
+    report "sqlite3 $(sqlite3 --version | cut -d' ' -f1): $TX INSERTs, one transaction each (journal_mode=DELETE, synchronous=FULL); wall ms per process, median" ms "$tmp/sq"
 }
 
 # ---- redis-server, appendfsync always -------------------------------------------------------
@@ -208,13 +209,13 @@ bench_redis() {
             fi
             rps=$(printf '%s\n' "$out" | awk -F'"' '$2 == "SET" { print $4 }')
             [ -n "$rps" ] || { echo "$0: redis-benchmark against $v printed no SET line: $out" >&2; exit 1; }
-            echo "$rps" >>"$tmp/rd.$v"
+            awk -v r="$rps" 'BEGIN { print 1000000 / r }' >>"$tmp/rd.$v"
             redis-cli -h 127.0.0.1 -p "$redis_port" shutdown nosave >/dev/null 2>&1
             stop_job
             [ "$v" = tracked ] && journal_size "$tmp/redis.journal" >>"$tmp/rd.journal"
         done
     done
-    report "redis-server $(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p'), appendfsync always: redis-benchmark -t set -n $REDIS_N -c 1 -P 1; SET requests/s, median" "/s" "$tmp/rd"
+    report "redis-server $(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p'), appendfsync always: redis-benchmark -t set -n $REDIS_N -c 1 -P 1; us per SET (1e6 / requests per second), median" us "$tmp/rd"
 }
 
 # ---- PostgreSQL under pgbench ---------------------------------------------------------------
@@ -290,7 +291,7 @@ bench_pgbench() {
     fi
     stop_pg "$pg/origin"
     sync -f "$pg/origin"
-    local v r out tps data=$pg/data
+    local v r out lat data=$pg/data
     for v in $VARIANTS; do : >"$tmp/pb.$v"; done
     : >"$tmp/pb.journal"
     for r in $(seq 1 "$ROUNDS"); do
@@ -303,15 +304,15 @@ bench_pgbench() {
                 echo "$0: pgbench against $v failed: $(tail -c 400 "$tmp/err") $out" >&2
                 exit 1
             fi
-            # "tps = 1234.567890 (without initial connection time)"
-            tps=$(printf '%s\n' "$out" | sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p')
-            [ -n "$tps" ] || { echo "$0: pgbench against $v printed no tps: $out" >&2; exit 1; }
-            echo "$tps" >>"$tmp/pb.$v"
+            # "latency average = 1.234 ms"
+            lat=$(printf '%s\n' "$out" | sed -n 's/^latency average = \([0-9.]*\) ms$/\1/p')
+            [ -n "$lat" ] || { echo "$0: pgbench against $v printed no latency average: $out" >&2; exit 1; }
+            echo "$lat" >>"$tmp/pb.$v"
             stop_pg "$data"
             [ "$v" = tracked ] && journal_size "$pg/pgbench.journal" >>"$tmp/pb.journal"
         done
     done
-    report "PostgreSQL $("$pgbin/postgres" --version | awk '{ print $3 }') (fsync on), pgbench -s 1 -c 1 -t $PG_TX (TPC-B like); transactions/s, median" "/s" "$tmp/pb"
+    report "PostgreSQL $("$pgbin/postgres" --version | awk '{ print $3 }') (fsync on), pgbench -s 1 -c 1 -t $PG_TX (TPC-B like); ms per transaction (latency average), median" ms "$tmp/pb"
 }
 
 bench_sqlite
