@@ -25,7 +25,7 @@
 # rename, and would race the client.
 . "$FL_ROOT/tests/integration/lib.sh"
 need redis-server redis-cli sync
-not_under_sanitizer "redis-server and faultline run as the parent of a tracked run"
+not_under_sanitizer "faultline run preloads the shim without the sanitizer runtime it needs first"
 python_bin
 FL=$(cd "$FL_PROGS/../.." && pwd)/faultline
 [ -x "$FL" ] || fail "no faultline command at $FL"
