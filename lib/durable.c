@@ -509,9 +509,12 @@ static void save_entry(char *path, enum fl_entry_was was, mode_t mode)
     const char *dir;
     struct stat d;
     char *name = split(path, &dir);
-    if (stat(dir, &d) != 0 ||
-        fl_journal_entry(&st.j, dir, d.st_dev, d.st_ino, name, was, mode & 07777) != 0)
+    if (stat(dir, &d) != 0) { /* no directory: the call fails, and changes nothing */
+        if (errno != ENOENT && errno != ENOTDIR)
+            entry_trouble(dir, name, errno);
+    } else if (fl_journal_entry(&st.j, dir, d.st_dev, d.st_ino, name, was, mode & 07777) != 0) {
         entry_trouble(dir, name, errno);
+    }
     name[-1] = '/';
 }
 

@@ -127,7 +127,7 @@ int (*fl_real_close)(int fd);
 FL_EXPORT int close(int fd)
 {
     FL_RESOLVE(close);
-    if (__builtin_expect(fl_events_owns_fd(fd), 0) && !fl_guard) {
+    if (__builtin_expect(fl_events_owns_fd(fd), 0)) {
         errno = EBADF; /* as if it were not open: the program never opened it */
         return -1;
     }
