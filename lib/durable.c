@@ -125,9 +125,11 @@ static void let_go(bool *locked, bool *journal)
 
 /* The inodes this process knows about: tracked (whatever their name now: once tracked, always
  * tracked), or given up on after the journal failed them. Filled under the tracker's lock,
- * read without it: a slot's state is published after its dev and ino. */
+ * read without it: a slot's state is published after its dev and ino. An inode is looked for
+ * in PROBES slots from its hash: past that, it is not remembered (its path decides). */
 enum { INODE_FREE, INODE_TRACKED, INODE_BROKEN };
 #define INODES 4096
+#define PROBES 32
 static struct inode_slot {
     uint64_t dev, ino;
     uint8_t state;
@@ -142,7 +144,7 @@ static size_t inode_hash(uint64_t dev, uint64_t ino)
 /* The state of an inode: INODE_FREE when unknown. */
 static int inode_state(uint64_t dev, uint64_t ino)
 {
-    for (size_t i = inode_hash(dev, ino), n = 0; n < INODES; i = (i + 1) & (INODES - 1), n++) {
+    for (size_t i = inode_hash(dev, ino), n = 0; n < PROBES; i = (i + 1) & (INODES - 1), n++) {
         struct inode_slot *s = &inodes[i];
         uint8_t state = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
         if (state == INODE_FREE)
@@ -153,10 +155,10 @@ static int inode_state(uint64_t dev, uint64_t ino)
     return INODE_FREE;
 }
 
-/* Note an inode's state (tracker's lock held). A full table forgets: the path decides then. */
+/* Note an inode's state (tracker's lock held). */
 static void inode_mark(uint64_t dev, uint64_t ino, int state)
 {
-    for (size_t i = inode_hash(dev, ino), n = 0; n < INODES; i = (i + 1) & (INODES - 1), n++) {
+    for (size_t i = inode_hash(dev, ino), n = 0; n < PROBES; i = (i + 1) & (INODES - 1), n++) {
         struct inode_slot *s = &inodes[i];
         if (s->state == INODE_FREE) {
             s->dev = dev;
@@ -387,6 +389,11 @@ static bool plan_stdio(struct fl_call_ctx *c)
     if (c->stream) {
         any = save_stream(c, c->stream, adds ? c->m.size : 0);
     } else { /* fflush(NULL) */
+        bool none = true;
+        for (int i = 0; none && i < STREAMS; i++)
+            none = !streams[i];
+        if (none)
+            return false;
         hold(&c->track.locked, &c->track.journal);
         for (int i = 0; i < STREAMS; i++)
             if (streams[i]) {
@@ -788,7 +795,7 @@ void fl_durable_munmap(void *addr, size_t len)
 /* fsync, fdatasync, sync_file_range, msync, syncfs, sync: what to record if it succeeds. */
 static bool plan_sync(struct fl_call_ctx *c)
 {
-    struct stat s;
+    struct stat s, journal;
     switch (c->m.call) {
     case FL_CALL_fsync:
     case FL_CALL_fdatasync:
@@ -809,7 +816,13 @@ static bool plan_sync(struct fl_call_ctx *c)
             return false;
         c->track.what = TRACK_SYNC_MAP;
         return true;
-    default: /* sync, syncfs */
+    case FL_CALL_syncfs: /* the journal is on the tracked files' file system */
+        if (fstat(c->m.fd, &s) != 0 || fstat(st.j.dirfd, &journal) != 0 ||
+            s.st_dev != journal.st_dev)
+            return false;
+        c->track.what = TRACK_SYNC_ALL;
+        return true;
+    default: /* sync */
         c->track.what = TRACK_SYNC_ALL;
         return true;
     }

@@ -24,7 +24,8 @@
  *   rename, link, symlink, unlink, mkdir, rmdir: the names, as they were before
  *   a shared writable mapping: its bytes when it is made, and again after each sync of them
  *   durable: fsync and fdatasync (the file, or a directory's entries), sync_file_range with
- *     SYNC_FILE_RANGE_WAIT_AFTER and msync with MS_SYNC (their range), sync and syncfs (all)
+ *     SYNC_FILE_RANGE_WAIT_AFTER and msync with MS_SYNC (their range), sync and a syncfs of
+ *     the file system the journal shares with the tracked files (all)
  * A journal failure for a file (no space, another file system) is said once on stderr and the
  * file goes on untracked: the program's calls are never changed. */
 #ifndef FL_DURABLE_H
