@@ -160,21 +160,19 @@ static int fclose_slow(FILE *stream, int fd)
 {
     FL_CTX(c, fclose, fclose, fd, NULL, 0, stream);
     enum fl_step step = fl_begin(&c);
-    if (step == FL_FAIL) {
-        int e = errno;
+    int err = errno;
+    if (step == FL_FAIL)
         __fpurge(stream);
-        if (__builtin_expect(fl_fd_tracking, 0) && fd >= 0)
-            fl_fd_closed(fd);
-        (void)FL_TRACKED(c, fl_real_fclose(stream));
-        errno = e;
-        return EOF;
-    }
     bool tracked = __builtin_expect(fl_durable_on, 0) && fl_track_before(&c);
     if (__builtin_expect(fl_fd_tracking, 0) && fd >= 0)
         fl_fd_closed(fd);
     int r = fl_real_fclose(stream);
     if (tracked)
         fl_track_after(&c, r);
+    if (step == FL_FAIL) {
+        errno = err;
+        return EOF;
+    }
     if (step == FL_RUN)
         fl_after(&c, r);
     return r;
