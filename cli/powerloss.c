@@ -621,9 +621,10 @@ static void log_rollback(const struct fl_power_run *r, const char *spec, const c
         close(fd);
         return;
     }
+    /* pid and tid: the program's, whose log this is (faultline report counts the line there) */
     fprintf(f, "{\"event\":\"rollback\",\"t\":%lld.%09ld,\"pid\":%d,\"tid\":%d,"
-            "\"program_pid\":%d,\"why\":",
-            (long long)now.tv_sec, now.tv_nsec, (int)getpid(), (int)getpid(), (int)r->child);
+            "\"run_pid\":%d,\"why\":",
+            (long long)now.tv_sec, now.tv_nsec, (int)r->child, (int)r->child, (int)getpid());
     fl_json_put_string(f, why);
     fputs(",\"journal\":", f);
     fl_json_put_string(f, r->journal);
