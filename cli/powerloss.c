@@ -458,9 +458,9 @@ static bool wait_run(struct fl_power_run *r, struct outcome *out)
         if (gone)
             break;
         struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = ifd, .events = POLLIN}};
-        /* without a signalfd or an inotify watch, look again every 100 ms */
+        /* without a signalfd or an inotify watch, or when poll fails, look again in 100 ms */
         if (poll(p, 2, sfd < 0 || ifd < 0 ? 100 : -1) < 0 && errno != EINTR)
-            break;
+            poll(NULL, 0, 100);
         if (sfd >= 0)
             forward(sfd, r->child);
         while (ifd >= 0 && read(ifd, buf, sizeof buf) > 0)
@@ -688,12 +688,10 @@ int fl_power_finish(struct fl_power_run *r, const char *log)
 {
     struct outcome out = {0};
 
-    if (wait_run(r, &out)) {
+    if (wait_run(r, &out)) {        /* else every process of the run is gone */
         kill_run(r, &out);
         if (roll_back(r, log) < 0)
             return FL_EXIT_RUN_FAILED;
-    } else if (!out.ended) {
-        kill_run(r, &out);      /* the wait itself failed: leave nothing behind */
     }
     if (r->o.keep_journal) {
         if (!r->o.quiet)
