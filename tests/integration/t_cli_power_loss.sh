@@ -6,7 +6,8 @@
 # to faultline reaches the program; a daemon that outlives the program keeps the run going; a
 # power loss from a rule, from --power-loss-at-exit or from faultline ctl PID power-loss rolls
 # the files back, says so in one line and in the event log ({"event":"rollback"}), and the
-# journal is gone afterwards. The options of tracking without durable are an error.
+# journal is gone afterwards; a rollback that fails exits 125 and keeps the journal, named. The
+# options of tracking without durable are an error.
 # fl-timeout: 120
 . "$FL_ROOT/tests/integration/lib.sh"
 need sh mkfifo stat sync setsid
@@ -152,6 +153,31 @@ expect_status "ctl power-loss: the run's status" 137 "$?"
 expect_match "ctl power-loss: the line" "$(cat ctl.err)" '^faultline: power loss \(.*\): rolled back'
 expect_eq "ctl power-loss: the append is undone" "synced" "$(cat data/f)"
 no_journal_left "$FL_TMP"
+
+# ---- a rollback that fails: status 125, the journal kept and named ----------------------
+
+# the file is made unwritable after the change, where the rollback must write it back: immutable
+# for root (chattr +i), read-only for others
+printf 'synced\n' > data/f
+sync data/f data
+if [ "$(id -u)" = 0 ]; then lock='chattr +i data/f' unlock='chattr -i data/f'
+else lock='chmod 0444 data/f' unlock='chmod 0644 data/f'; fi
+if (eval "$lock") 2>/dev/null && (eval "$unlock"); then
+    at_exit "cd '$FL_TMP' && $unlock 2>/dev/null"
+    capture "$FL" run -c durable.conf -l "$FL_TMP/failed.jsonl" --power-loss-at-exit -- \
+        sh -c "printf 'lost\n' >> data/f; $lock"
+    eval "$unlock"
+    expect_status "a rollback that fails" 125 "$RC"
+    expect_match "a rollback that fails: the line" "$ERR" \
+        "^faultline: power loss \(faultline run --power-loss-at-exit: the program exited with status 0\): 1 undo of the rollback failed, the first: $D/f \(.*\): open: .*; the journal is kept in $FL_TMP/faultline-journal\.[A-Za-z0-9]+$"
+    J=${ERR##* kept in }
+    [ -d "$J" ] || fail "a rollback that fails: the journal $J is gone"
+    rm -rf "$J"
+    expect_contains "a rollback that fails: the rollback line" "$(grep '"event":"rollback"' failed.jsonl)" \
+        '"ok":false,"error":"'"$D"'/f ('
+else
+    note "a rollback that fails: not tried, data/f cannot be made unwritable here ($lock)"
+fi
 
 # ---- the journal on another file system --------------------------------------------------
 
