@@ -34,6 +34,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "iouring.h"
 #include "journal.h"
 #include "jsonl.h"
 #include "powerloss.h"
@@ -317,12 +318,16 @@ pid_t fl_power_start(struct fl_power_run *r)
     fflush(NULL);
     pid = fork();
     if (pid == 0) {
-        char pgid[24];
+        char pgid[24], why[256];
         close(go[1]);
         setpgid(0, 0);
         snprintf(pgid, sizeof pgid, "%d", (int)getpid());
         setenv("FAULTLINE_RUN_PGID", pgid, 1);
         wait_for_go(go[0]);
+        if (fl_refuse_io_uring(why, sizeof why) != 0) {
+            fl_cli_say("%s", why);
+            _exit(FL_EXIT_USAGE);
+        }
         if (r->tty_fd >= 0)
             close(r->tty_fd);
         sigprocmask(SIG_SETMASK, &r->old_mask, NULL);

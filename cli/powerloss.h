@@ -50,7 +50,8 @@ int fl_power_prepare(struct fl_power_run *r, const struct fl_config *cfg,
 
 /* Become the run's subreaper and fork. In the child: its own process group, exported as
  * FAULTLINE_RUN_PGID, the signal mask the program should have; it waits until fl_power_finish
- * (or fl_power_abandon) lets it go, then returns 0 and the caller execs the program. In the
+ * (or fl_power_abandon) lets it go, refuses io_uring to itself and all it starts (iouring.h; when
+ * it cannot, it says why and exits 2), then returns 0 and the caller execs the program. In the
  * parent: the child's pid, after making its group the terminal's foreground group when this
  * process had the terminal. -1 after saying why (the journal is removed). */
 pid_t fl_power_start(struct fl_power_run *r);

@@ -2,12 +2,13 @@
 # faultline run with durability tracking (a config with durable): it stays the program's parent,
 # with the journal on the tracked files' file system ($TMPDIR when it is there, else beside the
 # files, or --journal DIR; an error naming both file systems otherwise); the exit status is the
-# program's own (after --power-loss-at-exit too), 137 when a power loss killed it; SIGTERM sent
-# to faultline reaches the program; a daemon that outlives the program keeps the run going; a
-# power loss from a rule, from --power-loss-at-exit or from faultline ctl PID power-loss rolls
-# the files back, says so in one line and in the event log ({"event":"rollback"}), and the
-# journal is gone afterwards; a rollback that fails exits 125 and keeps the journal, named. The
-# options of tracking without durable are an error.
+# program's own (after --power-loss-at-exit too), 137 when a power loss killed it; io_uring is
+# refused to the run by a seccomp filter; SIGTERM sent to faultline reaches the program; a daemon
+# that outlives the program keeps the run going; a power loss from a rule, from
+# --power-loss-at-exit or from faultline ctl PID power-loss rolls the files back, says so in one
+# line and in the event log ({"event":"rollback"}), and the journal is gone afterwards; a
+# rollback that fails exits 125 and keeps the journal, named. The options of tracking without
+# durable are an error.
 # fl-timeout: 120
 . "$FL_ROOT/tests/integration/lib.sh"
 need sh mkfifo stat sync setsid
@@ -63,6 +64,16 @@ J=$(cat journal)
 expect_eq "--keep-journal: where it is" "faultline: the journal is kept in $J" "$ERR"
 [ -d "$J" ] || fail "--keep-journal: $J is gone"
 rm -rf "$J"
+
+# io_uring refused to the run by a seccomp filter (with no_new_privs, unless root); none
+# without tracking
+capture "$FL" run -c durable.conf -- sh -c 'grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status'
+expect_contains "a tracked run is under a seccomp filter" "$OUT" "$(printf 'Seccomp:\t2')"
+[ "$(id -u)" = 0 ] || expect_contains "no_new_privs, for a filter without CAP_SYS_ADMIN" "$OUT" \
+    "$(printf 'NoNewPrivs:\t1')"
+capture "$FL" run -e 'calls=["write"]; path="/nowhere"; error="EIO"' -- \
+    sh -c 'grep "^Seccomp:" /proc/self/status'
+expect_eq "an untracked run has no filter" "$(printf 'Seccomp:\t0')" "$OUT"
 
 # the seed: chosen and exported when nothing fixes it; kept when -s, the config or the
 # environment does
