@@ -202,7 +202,7 @@ demo-deps:
 
 # What make bench compares against: libfiu's preload library (fiu-run -x); and the servers it
 # loads (redis-server under redis-benchmark, PostgreSQL under pgbench).
-BENCH_PKGS := fiu-utils redis-server redis-tools postgresql
+BENCH_PKGS := fiu-utils redis-server redis-tools postgresql time
 bench-deps:
 	@$(call need-packages,$(BENCH_PKGS))
 

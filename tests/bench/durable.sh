@@ -3,25 +3,31 @@
 #
 #   tests/bench/durable.sh BUILD_DIR      (tests/bench/run.sh runs it last)
 #
-# Needs BUILD_DIR/faultline (which finds BUILD_DIR/libfaultline.so); builds nothing. Three
-# workloads, each under three variants, alternated, FL_BENCH_ROUNDS times (default 5):
+# Needs BUILD_DIR/faultline (which finds BUILD_DIR/libfaultline.so) and /usr/bin/time; builds
+# nothing. Three workloads, each under three variants, alternated, FL_BENCH_ROUNDS times
+# (default 5):
 #   bare      no preload
 #   shim      faultline run -c a config with no durable key (and no rules)
-#   tracked   faultline run -c a config with durable = "DIR/*" over the workload's files, a
-#             journal of its own (--journal) in the same file system
+#   tracked   faultline run -c a config with durable = "DIR/*" over the workload's files; its
+#             journal in the same file system, kept (--keep-journal) to be measured
 # The workloads:
 #   sqlite3   FL_BENCH_DURABLE_TX (default 1000) INSERTs, each its own transaction, into a new
 #             database file (rollback journal, synchronous=FULL: each commit syncs the journal,
-#             the database and the directory); ms of wall time of the whole process
+#             the database and the directory); per process
 #   redis     redis-server, appendonly yes, appendfsync always, under the variant, loaded by
 #             redis-benchmark -t set -n FL_BENCH_DURABLE_REDIS_N (default 5000) -c 1 -P 1 on
-#             127.0.0.1 (one AOF write and one fdatasync per SET): us per SET
+#             127.0.0.1 (one AOF write and one fdatasync per SET); per SET
 #   pgbench   PostgreSQL (fsync on) on a copy of a pgbench -i -s 1 cluster, under the variant,
-#             loaded by pgbench -c 1 -t FL_BENCH_DURABLE_PG_TX (default 500): ms per transaction
+#             loaded by pgbench -c 1 -t FL_BENCH_DURABLE_PG_TX (default 500); per transaction
 #             (as nobody when run as root)
-# Prints, per workload, the median of each variant, its ratio to bare from this same run, and the
-# size of the tracked run's journal at the end of the workload (median, bytes: du -sb; kept by
-# --keep-journal).
+# Two measures, the median of each variant and its ratio to bare from this same run:
+#   wall      the client's time per unit (sqlite3's whole process; 1e6 / redis-benchmark's
+#             requests per second; pgbench's latency average): what a user waits, dominated by
+#             the syncs, so it moves with whatever else the disk is doing
+#   cpu       user + system CPU of the program and every process it started (/usr/bin/time over
+#             the variant's command: the server, its children, faultline run), per unit: the
+#             work tracking adds, much steadier on a busy machine
+# and the size of the tracked run's journal at the end (median, bytes, du -sb).
 set -u
 export LC_ALL=C
 
@@ -32,6 +38,8 @@ fi
 build=$(cd "$1" 2>/dev/null && pwd) || { echo "$0: no build directory '$1'" >&2; exit 2; }
 fl=$build/faultline
 [ -x "$fl" ] && [ -e "$build/libfaultline.so" ] || { echo "$0: $fl or its shim is missing: run make" >&2; exit 2; }
+/usr/bin/time -f '%U %S' -o /dev/null /bin/true 2>/dev/null ||
+    { echo "$0: /usr/bin/time (Debian package time) is missing" >&2; exit 2; }
 ROUNDS=${FL_BENCH_ROUNDS:-5}
 TX=${FL_BENCH_DURABLE_TX:-1000}
 REDIS_N=${FL_BENCH_DURABLE_REDIS_N:-5000}
@@ -43,14 +51,15 @@ unset LD_PRELOAD FAULTLINE_CONFIG FAULTLINE_RULES FAULTLINE_SEED FAULTLINE_LOG F
 # lives under one directory (TMPDIR, or /tmp).
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/faultline-bench-durable.XXXXXX") || exit 2
 chmod 0755 "$tmp"
+
+# The server in the background (/usr/bin/time above it): its pid.
 job=""
-# stop_job [PID SIGNAL]: sends SIGNAL to PID (the server itself: faultline run above it passes
-# its status on when it exits), or SIGTERM to the background job; waits for the job (20 s at
-# most), then SIGKILL. Also the EXIT trap's.
+# stop_job [PID SIGNAL]: sends SIGNAL to PID (the server itself; none: it was told to stop
+# already), waits for the job to end (20 s at most), then SIGKILL. Also the EXIT trap's.
 stop_job() {
     [ -n "$job" ] || return 0
     local i
-    kill "-${2:-TERM}" "${1:-$job}" 2>/dev/null
+    [ -z "${1:-}" ] || kill "-${2:-TERM}" "$1" 2>/dev/null
     for i in $(seq 1 400); do
         kill -0 "$job" 2>/dev/null || break
         sleep 0.05
@@ -64,58 +73,74 @@ trap 'exit 130' INT TERM
 
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
 
-# variant VARIANT DIR JOURNAL [FAULTLINE [OWNER]]: sets PRE, what runs a program under VARIANT;
-# for tracked, DIR is tracked (the config JOURNAL.conf) and faultline run makes its journal in
-# the directory JOURNAL (made anew, OWNER's) and keeps it. FAULTLINE: the faultline command,
-# when not $fl.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# variant VARIANT DIR JOURNAL [FAULTLINE [OWNER]]: sets PRE, what runs a program under VARIANT
+# with /usr/bin/time writing its CPU to $tmp/cpu; for tracked, DIR is tracked (the config
+# JOURNAL.conf) and faultline run makes its journal in the directory JOURNAL (made anew, OWNER's)
+# and keeps it. FAULTLINE: the faultline command, when not $fl. AS (an array, maybe empty) goes
+# between the timer and the rest: who the program runs as.
+AS=()
 variant() {
     local v=$1 dir=$2 journal=$3 cmd=${4:-$fl}
+    rm -f "$tmp/cpu"
+    PRE=(/usr/bin/time -f '%U %S' -o "$tmp/cpu" "${AS[@]}")
     case $v in
-    bare) PRE=() ;;
-    shim) PRE=("$cmd" run -c "$tmp/untracked.conf" --) ;;
+    bare) ;;
+    shim) PRE+=("$cmd" run -c "$tmp/untracked.conf" --) ;;
     tracked)
         printf 'durable = "%s/*";\n' "$dir" >"$journal.conf"
         chmod 0644 "$journal.conf"
         rm -rf "$journal"
         mkdir "$journal"
         [ -z "${5:-}" ] || chown "$5" "$journal"
-        PRE=("$cmd" run -q -c "$journal.conf" --journal "$journal" --keep-journal --)
+        PRE+=("$cmd" run -q -c "$journal.conf" --journal "$journal" --keep-journal --)
         ;;
     esac
 }
 echo 'rules = ();' >"$tmp/untracked.conf"
 chmod 0644 "$tmp/untracked.conf"
 
-# journal_size JOURNAL: bytes in the journal kept in the directory JOURNAL (du -sb), or "-" when
-# there is none; removes it.
-journal_size() {
-    if [ -d "$1" ]; then
-        du -sb "$1" | cut -f1
-        rm -rf "$1"
-    else
-        echo -
+# record PREFIX VARIANT WALL UNITS [JOURNAL]: appends WALL (per unit) to PREFIX.VARIANT, the CPU
+# /usr/bin/time wrote divided by UNITS (in WALL's unit: FACTOR per second, global) to
+# PREFIX.cpu.VARIANT, and for tracked the journal's size (du -sb, then removed) to
+# PREFIX.journal.
+record() {
+    local prefix=$1 v=$2 wall=$3 units=$4 journal=${5:-}
+    echo "$wall" >>"$prefix.$v"
+    awk -v u="$units" -v f="$FACTOR" 'NF == 2 { print ($1 + $2) * f / u }' "$tmp/cpu" >>"$prefix.cpu.$v"
+    if [ "$v" = tracked ] && [ -d "$journal" ]; then
+        du -sb "$journal" | cut -f1 >>"$prefix.journal"
+        rm -rf "$journal"
     fi
 }
 
-# report TITLE UNIT FILE-PREFIX: one line per variant, median, ratio to bare (and the journal's
-# size for tracked).
+# report TITLE UNIT PREFIX: per variant, the medians of wall and cpu with their ratios to bare,
+# and the journal's size for tracked.
 report() {
-    local title=$1 unit=$2 prefix=$3 v m base k
+    local title=$1 unit=$2 prefix=$3 v w c bw bc k
     echo
     echo "$title"
-    base=$(median <"$prefix.bare")
+    printf '  %-8s %22s %22s\n' "" "wall $unit" "cpu $unit"
+    bw=$(median <"$prefix.bare")
+    bc=$(median <"$prefix.cpu.bare")
     for v in $VARIANTS; do
-        m=$(median <"$prefix.$v")
-        printf '  %-8s %12.3f %-3s (x%.3f)' "$v" "$m" "$unit" "$(awk -v a="$m" -v b="$base" 'BEGIN { print a / b }')"
+        w=$(median <"$prefix.$v")
+        c=$(median <"$prefix.cpu.$v")
+        printf '  %-8s %12.3f (x%6.3f) %12.3f (x%6.3f)' "$v" "$w" \
+            "$(awk -v a="$w" -v b="$bw" 'BEGIN { print a / b }')" "$c" \
+            "$(awk -v a="$c" -v b="$bc" 'BEGIN { print (b > 0 ? a / b : 0) }')"
         if [ "$v" = tracked ]; then
-            k=$(grep -v '^-$' "$prefix.journal" | median)
+            k=$(median <"$prefix.journal")
             printf '  journal %s bytes' "${k:--}"
         fi
         echo
     done
 }
 
-printf '\ndurability tracking: %s rounds; variants alternated; time per unit of work, (xN.NNN) = ratio to bare\n' "$ROUNDS"
+printf '\ndurability tracking: %s rounds, variants alternated; medians, (xN.NNN) = ratio to bare\n' "$ROUNDS"
 
 # ---- sqlite3: transactions, each synced ----------------------------------------------------
 bench_sqlite() {
@@ -131,36 +156,33 @@ bench_sqlite() {
             printf "INSERT INTO t(name, n) VALUES('row-%d-abcdefghijklmnopqrstuvwxyz', %d);\n" "$i" "$((i * 7))"
         done
     } >"$tmp/sqlite.sql"
-    local v r t0 t1 n dir=$tmp/sqlite
-    for v in $VARIANTS; do : >"$tmp/sq.$v"; done
-    : >"$tmp/sq.journal"
+    local v r t0 t1 n dir=$tmp/sqlite p=$tmp/sq
+    for v in $VARIANTS; do : >"$p.$v"; : >"$p.cpu.$v"; done
+    : >"$p.journal"
+    FACTOR=1000
     for r in $(seq 1 "$ROUNDS"); do
         for v in $VARIANTS; do
             rm -rf "$dir"
             mkdir "$dir"
-            t0=$(date +%s%N)
             variant "$v" "$dir" "$tmp/sqlite.journal"
+            t0=$(date +%s%N)
             if ! "${PRE[@]}" sqlite3 "$dir/t.db" <"$tmp/sqlite.sql" >/dev/null 2>"$tmp/err"; then
                 echo "$0: sqlite3 under $v failed: $(head -c 400 "$tmp/err")" >&2
                 exit 1
             fi
             t1=$(date +%s%N)
-            awk -v ns=$((t1 - t0)) 'BEGIN { print ns / 1000000 }' >>"$tmp/sq.$v"
-            [ "$v" = tracked ] && journal_size "$tmp/sqlite.journal" >>"$tmp/sq.journal"
+            record "$p" "$v" "$(awk -v ns=$((t1 - t0)) 'BEGIN { print ns / 1000000 }')" 1 \
+                "$tmp/sqlite.journal"
             n=$(sqlite3 "$dir/t.db" 'SELECT count(*) FROM t;')
             [ "$n" = "$TX" ] || { echo "$0: sqlite3 under $v inserted $n rows, not $TX" >&2; exit 1; }
         done
     done
-    report "sqlite3 $(sqlite3 --version | cut -d' ' -f1): $TX INSERTs, one transaction each (journal_mode=DELETE, synchronous=FULL); wall ms per process, median" ms "$tmp/sq"
+    report "sqlite3 $(sqlite3 --version | cut -d' ' -f1): $TX INSERTs, one transaction each (journal_mode=DELETE, synchronous=FULL); per process" ms "$p"
 }
 
 # ---- redis-server, appendfsync always -------------------------------------------------------
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# start_redis VARIANT DIR: sets job (redis-server, or faultline run above it) and redis_port
-# once redis answers PING; three tries on a port taken meanwhile.
+# start_redis VARIANT DIR: sets job and redis_port once redis answers PING; three tries on a
+# port taken meanwhile.
 redis_port=""
 start_redis() {
     local v=$1 dir=$2 i
@@ -180,6 +202,7 @@ start_redis() {
             [ "$(redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null)" = PONG ] && return 0
             sleep 0.05
         done
+        redis-cli -h 127.0.0.1 -p "$redis_port" shutdown nosave >/dev/null 2>&1
         stop_job
     done
     echo "$0: redis-server under $v did not answer PING: $(tail -c 400 "$dir/redis.log" "$dir/stderr" 2>/dev/null)" >&2
@@ -194,9 +217,10 @@ bench_redis() {
             return 0
         fi
     done
-    local v r out rps dir=$tmp/redis
-    for v in $VARIANTS; do : >"$tmp/rd.$v"; done
-    : >"$tmp/rd.journal"
+    local v r out rps dir=$tmp/redis p=$tmp/rd
+    for v in $VARIANTS; do : >"$p.$v"; : >"$p.cpu.$v"; done
+    : >"$p.journal"
+    FACTOR=1000000
     for r in $(seq 1 "$ROUNDS"); do
         for v in $VARIANTS; do
             rm -rf "$dir"
@@ -209,13 +233,13 @@ bench_redis() {
             fi
             rps=$(printf '%s\n' "$out" | awk -F'"' '$2 == "SET" { print $4 }')
             [ -n "$rps" ] || { echo "$0: redis-benchmark against $v printed no SET line: $out" >&2; exit 1; }
-            awk -v r="$rps" 'BEGIN { print 1000000 / r }' >>"$tmp/rd.$v"
             redis-cli -h 127.0.0.1 -p "$redis_port" shutdown nosave >/dev/null 2>&1
             stop_job
-            [ "$v" = tracked ] && journal_size "$tmp/redis.journal" >>"$tmp/rd.journal"
+            record "$p" "$v" "$(awk -v r="$rps" 'BEGIN { print 1000000 / r }')" "$REDIS_N" \
+                "$tmp/redis.journal"
         done
     done
-    report "redis-server $(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p'), appendfsync always: redis-benchmark -t set -n $REDIS_N -c 1 -P 1; us per SET (1e6 / requests per second), median" us "$tmp/rd"
+    report "redis-server $(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p'), appendfsync always: redis-benchmark -t set -n $REDIS_N -c 1 -P 1; per SET (wall: 1e6 / requests per second)" us "$p"
 }
 
 # ---- PostgreSQL under pgbench ---------------------------------------------------------------
@@ -230,14 +254,14 @@ bench_pgbench() {
     fi
     # postgres refuses to run as root: then it (and faultline run) run as nobody, with a copy of
     # the faultline command and its shim that nobody can reach.
-    local -a as=()
-    local flcmd=$fl
+    local flcmd=$fl owner=""
     if [ "$(id -u)" = 0 ]; then
         if ! command -v setpriv >/dev/null 2>&1; then
             printf '\npgbench: not measured: running as root and setpriv is not installed\n'
             return 0
         fi
-        as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+        AS=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+        owner=nobody:nogroup
         mkdir -p "$tmp/bin"
         cp "$fl" "$build/libfaultline.so" "$tmp/bin/"
         chmod 0755 "$tmp/bin" "$tmp/bin/faultline"
@@ -246,8 +270,8 @@ bench_pgbench() {
     fi
     local pg=$tmp/pg
     mkdir -m 0700 "$pg"
-    [ ${#as[@]} = 0 ] || chown nobody:nogroup "$pg"
-    if ! "${as[@]}" "$pgbin/initdb" -D "$pg/origin" -U postgres --auth=trust --no-sync -E UTF8 \
+    [ -z "$owner" ] || chown "$owner" "$pg"
+    if ! "${AS[@]}" "$pgbin/initdb" -D "$pg/origin" -U postgres --auth=trust --no-sync -E UTF8 \
         --locale=C >"$tmp/err" 2>&1; then
         echo "$0: initdb failed: $(tail -c 400 "$tmp/err")" >&2
         exit 1
@@ -258,8 +282,8 @@ bench_pgbench() {
         local v=$1 data=$2 i
         for _ in 1 2 3; do
             port=$(free_port) || return 1
-            variant "$v" "$data" "$pg/pgbench.journal" "$flcmd" "${as:+nobody:nogroup}"
-            "${as[@]}" "${PRE[@]}" "$pgbin/postgres" -D "$data" -p "$port" -c listen_addresses=127.0.0.1 \
+            variant "$v" "$data" "$pg/pgbench.journal" "$flcmd" "$owner"
+            "${PRE[@]}" "$pgbin/postgres" -D "$data" -p "$port" -c listen_addresses=127.0.0.1 \
                 -c unix_socket_directories="$pg" -c fsync=on -c max_connections=10 \
                 </dev/null >"$data.log" 2>&1 &
             job=$!
@@ -291,9 +315,10 @@ bench_pgbench() {
     fi
     stop_pg "$pg/origin"
     sync -f "$pg/origin"
-    local v r out lat data=$pg/data
-    for v in $VARIANTS; do : >"$tmp/pb.$v"; done
-    : >"$tmp/pb.journal"
+    local v r out lat data=$pg/data p=$tmp/pb
+    for v in $VARIANTS; do : >"$p.$v"; : >"$p.cpu.$v"; done
+    : >"$p.journal"
+    FACTOR=1000
     for r in $(seq 1 "$ROUNDS"); do
         for v in $VARIANTS; do
             rm -rf "$data"
@@ -307,12 +332,12 @@ bench_pgbench() {
             # "latency average = 1.234 ms"
             lat=$(printf '%s\n' "$out" | sed -n 's/^latency average = \([0-9.]*\) ms$/\1/p')
             [ -n "$lat" ] || { echo "$0: pgbench against $v printed no latency average: $out" >&2; exit 1; }
-            echo "$lat" >>"$tmp/pb.$v"
             stop_pg "$data"
-            [ "$v" = tracked ] && journal_size "$pg/pgbench.journal" >>"$tmp/pb.journal"
+            record "$p" "$v" "$lat" "$PG_TX" "$pg/pgbench.journal"
         done
     done
-    report "PostgreSQL $("$pgbin/postgres" --version | awk '{ print $3 }') (fsync on), pgbench -s 1 -c 1 -t $PG_TX (TPC-B like); ms per transaction (latency average), median" ms "$tmp/pb"
+    AS=()
+    report "PostgreSQL $("$pgbin/postgres" --version | awk '{ print $3 }') (fsync on), pgbench -s 1 -c 1 -t $PG_TX (TPC-B like); per transaction (wall: pgbench's latency average)" ms "$p"
 }
 
 bench_sqlite
@@ -320,3 +345,4 @@ bench_redis
 bench_pgbench
 echo
 echo "bare: no preload; shim: faultline run, no durable key; tracked: faultline run, durable over the workload's files"
+echo "cpu: user + system of the program and all it started (/usr/bin/time), including its start and stop"
