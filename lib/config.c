@@ -222,6 +222,8 @@ struct loader {
     size_t nincnames;
     int out_lines;            /* lines begun in the expanded text so far, while expanding */
     const char *rule;         /* the rule being read, for messages; NULL outside rules */
+    struct fl_diag needs_durable; /* what refuses the config when durable stays unset: the */
+                                  /* first power_loss rule or torn, "FILE:LINE: ..."; "" none */
 };
 
 /* The file and line that line `line` of the expanded text came from. */
@@ -357,17 +359,18 @@ struct global_key { const char *key; global_fn *read; };
 struct rule_key { const char *key; rule_fn *read; };
 
 static global_fn read_seed, read_log, read_summary, read_children, read_control,
-    read_global_dry_run, read_programs, read_rules;
+    read_global_dry_run, read_programs, read_durable, read_torn, read_rules;
 static rule_fn read_name, read_calls, read_enabled, read_dry_run, read_path, read_peer, read_fd,
     read_min_size, read_max_size, read_probability, read_after, read_after_bytes, read_every,
     read_times,
     read_start, read_duration, read_delay, read_jitter, read_error, read_partial, read_eof,
-    read_corrupt, read_drop, read_kill;
+    read_corrupt, read_drop, read_kill, read_power_loss;
 
 static const struct global_key global_keys[] = {
     {"seed", read_seed},         {"log", read_log},         {"summary", read_summary},
     {"children", read_children}, {"control", read_control}, {"dry_run", read_global_dry_run},
-    {"programs", read_programs}, {"rules", read_rules},
+    {"programs", read_programs}, {"durable", read_durable},   {"torn", read_torn},
+    {"rules", read_rules},
 };
 
 static const struct rule_key rule_keys[] = {
@@ -379,7 +382,7 @@ static const struct rule_key rule_keys[] = {
     {"times", read_times},       {"start", read_start},       {"duration", read_duration},
     {"delay", read_delay},       {"jitter", read_jitter},     {"error", read_error},
     {"partial", read_partial},   {"eof", read_eof},           {"corrupt", read_corrupt},
-    {"drop", read_drop},         {"kill", read_kill},
+    {"drop", read_drop},         {"kill", read_kill},         {"power_loss", read_power_loss},
 };
 
 static bool is_rule_key(const char *key)
@@ -499,6 +502,106 @@ static int read_programs(struct loader *ld, const config_setting_t *s)
     free_programs(ld->cfg.programs, ld->cfg.nprograms);   /* inline text overrides the file */
     ld->cfg.programs = list;
     ld->cfg.nprograms = (size_t)len;
+    return 0;
+}
+
+/* A glob as a rule's path holds it: absolute as given, a relative one under any directory. */
+static char *path_glob(const char *v)
+{
+    size_t size = strlen(v) + 3;
+    char *glob = malloc(size);
+    if (glob)
+        snprintf(glob, size, "%s%s", v[0] == '/' ? "" : "*/", v);
+    return glob;
+}
+
+/* Remember, once, why the config needs durable: the message refuses it if durable stays unset
+ * once every source is read (the key may come later, or from the inline text). */
+static void note_needs_durable(struct loader *ld, const config_setting_t *s, const char *what)
+{
+    struct fl_diag saved = *ld->diag;
+
+    if (ld->needs_durable.text[0])
+        return;
+    fail(ld, s, "%s needs durability tracking: add the global key durable = \"/srv/data/*\", "
+         "the files a power loss rolls back", what);
+    ld->needs_durable = *ld->diag;
+    *ld->diag = saved;
+}
+
+/* durable: one glob or a list of them, of the paths whose durability is tracked. */
+static int read_durable(struct loader *ld, const config_setting_t *s)
+{
+    bool list = config_setting_is_array(s) || config_setting_is_list(s);
+    int len = list ? config_setting_length(s) : 1;
+    char **globs;
+    static const char what[] = "globs of the files and directories whose durability is "
+                               "tracked, such as \"/srv/data/*\" or [ \"/srv/a/*\", \"/srv/b/*\" ]";
+
+    if (!list && config_setting_type(s) != CONFIG_TYPE_STRING)
+        return fail(ld, s, "'durable' must be a glob or a list of %s", what);
+    if (len <= 0)
+        return fail(ld, s, "'durable' is empty: give %s", what);
+    for (int i = 0; i < len; i++) {
+        const config_setting_t *e = list ? config_setting_get_elem(s, (unsigned)i) : s;
+        const char *v = config_setting_get_string(e);
+        if (!v || !*v)
+            return fail(ld, e, "'durable' must hold non-empty strings: %s", what);
+    }
+    if (!(globs = calloc((size_t)len, sizeof *globs)))
+        return out_of_memory(ld);
+    for (int i = 0; i < len; i++) {
+        const config_setting_t *e = list ? config_setting_get_elem(s, (unsigned)i) : s;
+        if (!(globs[i] = path_glob(config_setting_get_string(e)))) {
+            free_programs(globs, (size_t)i);
+            return out_of_memory(ld);
+        }
+    }
+    free_programs(ld->cfg.durable, ld->cfg.ndurable);   /* inline text overrides the file */
+    ld->cfg.durable = globs;
+    ld->cfg.ndurable = (size_t)len;
+    return 0;
+}
+
+/* torn = { sector = 512 | 4096; keep = 0.5; }: a power loss keeps some unsynced sectors. */
+static int read_torn(struct loader *ld, const config_setting_t *s)
+{
+    static const char *const keys[] = {"sector", "keep"};
+    unsigned sector = 0;
+    double keep = 0.5;
+
+    if (!config_setting_is_group(s))
+        return fail(ld, s, "'torn' must be a group such as torn = { sector = 4096; keep = 0.5; }");
+    for (int i = 0; i < config_setting_length(s); i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        const char *key = config_setting_name(e);
+        if (strcmp(key, "sector") == 0) {
+            long long v = is_int(e) ? config_setting_get_int64(e) : 0;
+            if (v != 512 && v != 4096)
+                return fail(ld, e, "'sector' must be 512 or 4096: the bytes a disk writes whole");
+            sector = (unsigned)v;
+        } else if (strcmp(key, "keep") == 0) {
+            double v = config_setting_type(e) == CONFIG_TYPE_FLOAT ? config_setting_get_float(e)
+                                                                    : -1;
+            if (!(v > 0 && v < 1))
+                return fail(ld, e, "'keep' must be a number between 0 and 1 (exclusive), such "
+                            "as 0.5: the chance that an unsynced sector survives");
+            keep = v;
+        } else {
+            struct fl_near n;
+            char hint[FL_NAME_MAX + 32];
+            fl_near_init(&n, key);
+            for (size_t k = 0; k < FL_COUNT(keys); k++)
+                fl_near_try(&n, keys[k]);
+            return fail(ld, e, "unknown key '%s' in 'torn'%s: it takes sector and keep", key,
+                        fl_near_hint(&n, hint, sizeof hint));
+        }
+    }
+    if (!sector)
+        return fail(ld, s, "'torn' needs 'sector': 512 or 4096");
+    ld->cfg.torn_sector = sector;
+    ld->cfg.torn_keep = keep;
+    note_needs_durable(ld, s, "'torn'");
     return 0;
 }
 
@@ -770,16 +873,13 @@ static int read_times(struct loader *ld, struct rule_ctx *r, const config_settin
 static int read_path(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
 {
     const char *v = config_setting_get_string(s);
-    size_t size;
     char *glob;
 
     if (!v || !*v)
         return fail(ld, s, "'path' must be a non-empty string: a glob such as "
                     "\"/srv/data/*.db\"");
-    size = strlen(v) + 3;
-    if (!(glob = malloc(size)))
+    if (!(glob = path_glob(v)))
         return out_of_memory(ld);
-    snprintf(glob, size, "%s%s", v[0] == '/' ? "" : "*/", v);
     free(r->spec->path);
     r->spec->path = glob;
     r->path = s;
@@ -1155,6 +1255,14 @@ static int read_kill(struct loader *ld, struct rule_ctx *r, const config_setting
     return set_action(ld, r, s, FL_ACT_KILL);
 }
 
+static int read_power_loss(struct loader *ld, struct rule_ctx *r, const config_setting_t *s)
+{
+    if (get_true(ld, s) < 0)
+        return -1;
+    note_needs_durable(ld, s, "'power_loss'");
+    return set_action(ld, r, s, FL_ACT_POWER_LOSS);
+}
+
 static int unknown_rule_key(struct loader *ld, const config_setting_t *s)
 {
     const char *key = config_setting_name(s);
@@ -1327,7 +1435,7 @@ static int check_rule(struct loader *ld, struct rule_ctx *r, const config_settin
     if (!r->act && !spec->delay_ns) {
         ld->rule = NULL;
         return fail(ld, group, "rule '%s' injects nothing: give it error, delay, partial, eof, "
-                    "corrupt, drop or kill", name);
+                    "corrupt, drop, kill or power_loss", name);
     }
     if (!r->act)
         spec->action = FL_ACT_DELAY;
@@ -1898,6 +2006,10 @@ int fl_config_load(struct fl_config *cfg, const char *path, const char *inline_t
         rc = -1;
     else if (path && !(ld.cfg.source = strdup(path)))
         rc = fail_line(&ld, path, 0, "out of memory");
+    else if (ld.needs_durable.text[0] && !ld.cfg.ndurable) {
+        *diag = ld.needs_durable;
+        rc = -1;
+    }
     for (size_t i = 0; rc == 0 && i < ld.cfg.nrules; i++)   /* the global, once it is final */
         if (!ld.own_dry_run[i])
             ld.cfg.rules[i].dry_run = ld.cfg.dry_run;
@@ -1927,6 +2039,7 @@ void fl_config_free(struct fl_config *cfg)
         fl_rule_spec_free(&cfg->rules[i]);
     free(cfg->rules);
     free_programs(cfg->programs, cfg->nprograms);
+    free_programs(cfg->durable, cfg->ndurable);
     free(cfg->log);
     free(cfg->source);
     memset(cfg, 0, sizeof *cfg);
@@ -1935,7 +2048,8 @@ void fl_config_free(struct fl_config *cfg)
 /* The keys that choose the action: setting one replaces the rule's action. */
 static bool is_action_key(const char *key)
 {
-    static const char *const keys[] = {"error", "partial", "eof", "corrupt", "drop", "kill"};
+    static const char *const keys[] = {"error",     "partial", "eof",       "corrupt",
+                                       "drop",      "kill",    "power_loss"};
     for (size_t i = 0; i < FL_COUNT(keys); i++)
         if (strcmp(keys[i], key) == 0)
             return true;

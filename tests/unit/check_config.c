@@ -163,6 +163,39 @@ START_TEST(full_config_reads_globals)
 }
 END_TEST
 
+START_TEST(durable_torn_and_power_loss_are_read)
+{
+    struct fl_config cfg;
+
+    load_ok(&cfg, NULL,
+            "durable = [ \"/srv/data/*\", \"wal/*\" ]; torn = { sector = 4096; keep = 0.25; };"
+            RULE("calls = [ \"fdatasync\" ]; after = 3; power_loss = true;"));
+    ck_assert_uint_eq(cfg.ndurable, 2);
+    ck_assert_str_eq(cfg.durable[0], "/srv/data/*");
+    ck_assert_str_eq(cfg.durable[1], "*/wal/*");     /* relative: under any directory */
+    ck_assert_uint_eq(cfg.torn_sector, 4096);
+    ck_assert(cfg.torn_keep == 0.25);
+    ck_assert_int_eq(cfg.rules[0].action, FL_ACT_POWER_LOSS);
+    fl_config_free(&cfg);
+
+    load_ok(&cfg, NULL, "durable = \"/srv/*\"; torn = { sector = 512; };");
+    ck_assert_uint_eq(cfg.ndurable, 1);
+    ck_assert(cfg.torn_keep == 0.5);                 /* the default */
+    fl_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(durable_given_inline_satisfies_the_files_power_loss)
+{
+    struct fl_config cfg;
+
+    write_file(conf, RULE("calls = [ \"fsync\" ]; power_loss = true;"));
+    load_ok(&cfg, conf, "durable = \"/srv/*\";");   /* the inline text completes the file */
+    ck_assert_uint_eq(cfg.ndurable, 1);
+    fl_config_free(&cfg);
+}
+END_TEST
+
 START_TEST(full_config_reads_rule_with_every_key)
 {
     struct fl_config cfg;
@@ -745,13 +778,13 @@ START_TEST(rule_injecting_nothing_rejected)
 {
     expect_inline_error("seed = 1;\nrules = ({ name = \"x\"; calls = [\"read\"]; });",
                         "FAULTLINE_RULES:2: rule 'x' injects nothing: give it error, delay, "
-                        "partial, eof, corrupt, drop or kill");
+                        "partial, eof, corrupt, drop, kill or power_loss");
     expect_inline_error(RULE("calls = [\"read\"]; delay = \"0\";"),
                         "FAULTLINE_RULES:1: rule 'x' injects nothing: give it error, delay, "
-                        "partial, eof, corrupt, drop or kill");
+                        "partial, eof, corrupt, drop, kill or power_loss");
     expect_inline_error(RULE("calls = [\"read\"]; path = \"/x\"; times = 3; dry_run = true;"),
                         "FAULTLINE_RULES:1: rule 'x' injects nothing: give it error, delay, "
-                        "partial, eof, corrupt, drop or kill");
+                        "partial, eof, corrupt, drop, kill or power_loss");
 }
 END_TEST
 
@@ -1933,6 +1966,8 @@ static Suite *config_suite(void)
 
     tcase_add_checked_fixture(read, make_dir, remove_dir);
     tcase_add_test(read, full_config_reads_globals);
+    tcase_add_test(read, durable_torn_and_power_loss_are_read);
+    tcase_add_test(read, durable_given_inline_satisfies_the_files_power_loss);
     tcase_add_test(read, full_config_reads_rule_with_every_key);
     tcase_add_test(read, class_sets_every_call_of_the_class);
     tcase_add_test(read, eai_error_stored_negative_with_resolver_calls);
