@@ -68,7 +68,7 @@ TEST_PKGS := mandoc man-db groff-base valgrind redis-server redis-tools nginx-li
 
 # ---- the shim ----------------------------------------------------------------------------
 # Modules that do not interpose anything: unit tests link these directly.
-CORE      := calls config libconfig_private rules events_fmt fdtable epoch real ctlpath text safefile
+CORE      := calls config libconfig_private rules events_fmt fdtable epoch real ctlpath text safefile journal
 SHIM_SRC  := $(wildcard lib/*.c)
 SHIM_OBJ  := $(SHIM_SRC:lib/%.c=$(B)/lib/%.o)
 CORE_OBJ  := $(CORE:%=$(B)/lib/%.o)

@@ -7,14 +7,16 @@
  *   log         the records, appended in the order the changes happened (O_APPEND; each record
  *               one write, with its length and a checksum, so that a record cut short by a kill
  *               is recognised and ignored: the change it would describe was not made yet)
- *   data        the old bytes the records refer to (appended before the record that names them)
+ *   data        the old bytes the records refer to (added at its end before the record that
+ *               names them)
  *   lock        the run's lock (fcntl record lock): held from before a record is written until
  *               after the change it describes is made, so that a sync in another process can
  *               never come between the two
  *   ino/D-I     a hard link to every inode a record names (device D, inode I, in decimal): the
  *               rollback reaches the file whatever it is called by then, or after it is unlinked
  *   keep/N      a hard link to a file an unlink or a rename took away from its name (N: the
- *               record's sequence number)
+ *               byte offset in log of the record that names it, unique while the lock is held;
+ *               a stale keep/N, left by a record never written, is replaced)
  *   power-loss  written by the process that declared a power loss: one line saying why
  *
  * Durable means: survives a power loss. A record stops mattering once what it undoes is durable:
@@ -22,9 +24,13 @@
  * WAIT_AFTER, msync with MS_SYNC), a sync of the directory (its entries), or a sync of everything
  * (sync, syncfs: the journal starts again empty).
  *
- * Records are written while this process holds the lock (fl_journal_lock) and, in the shim, with
- * the thread inside the guard: the module calls libc by its ordinary names and the wrappers pass
- * those calls through. Nothing here allocates in the writer's path except fl_journal_open. */
+ * Every writer function (fl_journal_inode to fl_journal_rename below) is called while this process
+ * holds the lock (fl_journal_lock) and, in the shim, with the thread inside the guard: the module
+ * calls libc by its ordinary names and the wrappers pass those calls through. The writer
+ * allocates nothing and keeps its stack buffers small (at most 8 KiB at a time); on failure it
+ * leaves the journal as it was and returns -1 with errno the cause. A power loss should be
+ * declared with the lock held too, so that no process is caught between a record and its change
+ * (the rollback tolerates that case, but cannot always tell it). */
 #ifndef FL_JOURNAL_H
 #define FL_JOURNAL_H
 
@@ -37,7 +43,7 @@
 struct fl_journal {
     int dirfd;       /* the journal directory, O_PATH | O_DIRECTORY | O_CLOEXEC */
     int logfd;       /* log, O_WRONLY | O_APPEND | O_CLOEXEC */
-    int datafd;      /* data, O_RDWR | O_APPEND | O_CLOEXEC */
+    int datafd;      /* data, O_RDWR | O_CLOEXEC (written at its end, under the lock) */
     int lockfd;      /* lock, O_RDWR | O_CLOEXEC */
     char dir[4096];  /* the directory's path, absolute */
 };
@@ -61,20 +67,27 @@ void fl_journal_unlock(struct fl_journal *j);
 
 /* Make sure ino/DEV-INO names the inode open at `fd` (a hard link made through
  * /proc/self/fd/FD), before the first record that names it. `path` is what the program calls it,
- * kept in the journal for messages. Returns 0, or -1 with errno (EXDEV: the journal is on
- * another file system). */
+ * kept in the journal for messages (a record, written when the link is new). Cheap to repeat:
+ * an existing link costs one linkat that fails with EEXIST. While linked, the file's st_nlink
+ * counts the link. Returns 0, or -1 with errno (EXDEV: the journal is on another file system;
+ * ENOENT: the inode has no name left, so nothing of it survives a power loss and nothing needs
+ * recording). */
 int fl_journal_inode(struct fl_journal *j, int fd, dev_t dev, ino_t ino, const char *path);
 
 /* The bytes [off, off + len) of the file open at `fd` (device dev, inode ino) are about to
  * change, and its size is now `size`: save the old bytes that exist (those below `size`) and the
  * size. Undone: the bytes are written back and the file cut or extended back to `size`. Covers
  * writes (len: the bytes asked for; a write that turns out shorter is undone all the same),
- * truncation (off: the new length, len: what is cut off), fallocate and an O_TRUNC open. */
+ * truncation (off: the new length, len: what is cut off; extending: off the old size, len what
+ * is added), fallocate and an O_TRUNC open. The old bytes are read from fd, or through
+ * ino/DEV-INO when fd cannot read them (O_WRONLY, O_DIRECT, or fd -1): fl_journal_inode first. */
 int fl_journal_save(struct fl_journal *j, int fd, dev_t dev, ino_t ino, off_t off, uint64_t len,
                     off_t size);
 
 /* The bytes [off, off + len) of a file are durable (len UINT64_MAX: the whole file, its size
- * with it: fsync, fdatasync). Earlier saves of those bytes are not undone. */
+ * with it: fsync, fdatasync). Earlier saves of those bytes are not undone, and an earlier save's
+ * size is restored no shorter than the end of the range: clip the range to the file's size
+ * (sync_file_range with nbytes 0 means "to the end of the file"). */
 int fl_journal_durable(struct fl_journal *j, dev_t dev, ino_t ino, off_t off, uint64_t len);
 
 /* A directory's entries are durable (fsync of the directory): earlier entry records of it are
@@ -107,14 +120,18 @@ int fl_journal_rename(struct fl_journal *j, const char *oldpath, dev_t odev, ino
                       const char *oldname, const char *newpath, dev_t ndev, ino_t nino,
                       const char *newname, enum fl_entry_was was_new, mode_t mode);
 
-/* Declare a power loss: write the power-loss file with `why` (one line). */
+/* Declare a power loss: write the power-loss file with `why` (up to its first newline). */
 int fl_journal_power_loss(struct fl_journal *j, const char *why);
 
 /* Whether a power loss was declared in the journal at `dir`; when so and why/cap, copies its
  * line. */
 bool fl_journal_lost_power(const char *dir, char *why, size_t cap);
 
-/* How a rollback keeps part of what was not synced (a disk with a volatile cache). */
+/* How a rollback keeps part of what was not synced (a disk with a volatile cache). A sector
+ * drawn to be kept keeps its newest content whole and counts as durable for older records; one
+ * drawn lost goes back whole to its durable content (bytes that did not exist then, inside a
+ * file kept longer by a later sector, read as zeros). The draw depends on (seed, device, inode,
+ * sector index) alone. */
 struct fl_rollback_opts {
     unsigned sector;   /* 0: every unsynced change is lost; 512 or 4096: sectors of that size */
     double keep;       /* with sector: the chance that a sector keeps its newest content */
@@ -130,12 +147,18 @@ struct fl_rollback_summary {
     uint64_t names_undone;     /* entries and renames undone */
     uint64_t sectors_kept;     /* torn: sectors that kept their newest content */
     uint64_t durable_skipped;  /* records not undone because what they undo was durable */
+    uint64_t failed;           /* undos that failed (the first one's reason in why) */
 };
 
 /* Roll every file the journal at `dir` names back to its durable state, the newest record first:
  * what was made durable after a record is left as it is. Every process of the run must be gone.
- * Returns 0, or -1 with a message in why ("journal DIR/log: ..."). A record cut short at the end
- * of the log is ignored. */
+ * o NULL: nothing torn. Returns -1 with a message in why ("journal DIR/log: record 3 at byte 256
+ * is damaged") when the journal cannot be read, and then nothing was changed. Otherwise 0: every
+ * undo was tried; one that failed (a file that cannot be written) is counted in s->failed and
+ * the first such is described in why ("/srv/a.db (DIR/ino/2049-12): open: Permission denied";
+ * why is "" when none failed). Names and files already missing are no failure (a newer undo
+ * removed them). A record cut short at the end of the log (or whose checksum fails there) is
+ * ignored: its change was never made. */
 int fl_journal_rollback(const char *dir, const struct fl_rollback_opts *o,
                         struct fl_rollback_summary *s, char *why, size_t cap);
 

@@ -343,7 +343,7 @@ START_TEST(bad_inline_rule_names_the_experiment_file_and_line)
                "    probability = 0.5; }\n"
                "); };\n" HYPOTHESIS,
                ":4: rule 'quiet' injects nothing: give it error, delay, partial, eof, corrupt, "
-               "drop or kill");
+               "drop, kill or power_loss");
     /* two rules of one name: the second's line */
     load_fails("batch = { command = \"true\"; };\n"
                "faults = { rules = (\n"
