@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "action.h"
+#include "durable.h"
 #include "events.h"
 #include "fdtable.h"
 #include "real.h"
@@ -367,6 +368,21 @@ static void locate(struct fl_call_ctx *c)
         m->peer = (const struct sockaddr *)&c->peerbuf;
 }
 
+/* POWER_LOSS: every process of the run dies at once and faultline run rolls the tracked files
+ * back (durable.h); why names the rule, the call and the process. Does not return. */
+static void power_loss(const struct fl_call_ctx *c)
+{
+    char why[PATH_MAX + 200], where[PATH_MAX + 16] = "";
+    if (c->m.path)
+        snprintf(where, sizeof where, " on %s", c->m.path);
+    else if (c->m.fd >= 0)
+        snprintf(where, sizeof where, " on fd %d", c->m.fd);
+    snprintf(why, sizeof why, "rule '%s': %s%s (pid %d, %s)", c->v.rule_name,
+             fl_calls[c->m.call].name, where, (int)getpid(), program_invocation_short_name);
+    fl_durable_power_loss(why);
+    raise(SIGKILL); /* no tracking (the config refuses power_loss without it): as kill */
+}
+
 /* What a fired rule does before the real call; returns the wrapper's next step. */
 static enum fl_step apply_before(struct fl_call_ctx *c)
 {
@@ -389,6 +405,12 @@ static enum fl_step apply_before(struct fl_call_ctx *c)
         fl_events_fault(c, 0);
         c->logged = true;
         raise(v->kill_signal);
+        return FL_PASS;
+    case FL_ACT_POWER_LOSS:
+        /* Recorded first, as kill is (one write, done when fl_events_fault returns). */
+        fl_events_fault(c, 0);
+        c->logged = true;
+        power_loss(c);
         return FL_PASS;
     case FL_ACT_DELAY:
         return FL_RUN;
@@ -494,11 +516,9 @@ void fl_corrupt_iov(const struct fl_call_ctx *c, const struct iovec *iov, size_t
         flip_bits(c, len, byte_in_iov, iov);
 }
 
-/* Copy n bytes of the program's memory at `from` into the shim's `to`; false when some of it is
- * not readable (the real call would fail with EFAULT: the shim must not crash instead). Reads
- * through process_vm_readv, which reports a bad address instead of faulting; where that call is
- * refused (a seccomp filter), copies directly. errno untouched. */
-static bool copy_from_program(void *to, const void *from, size_t n)
+/* Reads through process_vm_readv, which reports a bad address instead of faulting; where that
+ * call is refused (a seccomp filter), copies directly. */
+bool fl_copy_from_program(void *to, const void *from, size_t n)
 {
     int saved = errno;
     struct iovec local = {to, n}, remote = {(void *)from, n};
@@ -517,7 +537,7 @@ void *fl_corrupt_copy(const struct fl_call_ctx *c, const void *buf, size_t len)
     int saved = errno;
     unsigned char *copy = len ? fl_real_malloc(len) : NULL;
     errno = saved;
-    if (copy && !copy_from_program(copy, buf, len)) {
+    if (copy && !fl_copy_from_program(copy, buf, len)) {
         fl_release(copy); /* the real call meets the bad address and says EFAULT */
         return NULL;
     }
@@ -532,7 +552,7 @@ void *fl_flatten(const struct iovec *iov, size_t cnt, size_t len)
     unsigned char *flat = len ? fl_real_malloc(len) : NULL;
     errno = saved;
     for (size_t i = 0, at = 0; flat && i < cnt && at < len; at += iov[i++].iov_len)
-        if (!copy_from_program(flat + at, iov[i].iov_base,
+        if (!fl_copy_from_program(flat + at, iov[i].iov_base,
                                iov[i].iov_len < len - at ? iov[i].iov_len : len - at)) {
             fl_release(flat);
             return NULL;
@@ -540,12 +560,15 @@ void *fl_flatten(const struct iovec *iov, size_t cnt, size_t len)
     return flat;
 }
 
-void fl_drop_write(const struct fl_call_ctx *c, size_t n)
+void fl_drop_write(struct fl_call_ctx *c, size_t n)
 {
     struct stat st;
     int fd = c->m.fd, saved = errno;
+    bool tracked = false;
     if (fd < 0 || syscall(SYS_fstat, fd, &st) != 0 || !S_ISREG(st.st_mode))
         goto out;
+    if (__builtin_expect(fl_durable_on, 0) && (tracked = fl_track_before(c)))
+        syscall(SYS_fstat, fd, &st); /* the size now that the run's lock is held */
     long fl = syscall(SYS_fcntl, fd, F_GETFL);
     long long start = c->offset >= 0               ? c->offset
                       : fl >= 0 && (fl & O_APPEND) ? (long long)st.st_size
@@ -558,6 +581,8 @@ void fl_drop_write(const struct fl_call_ctx *c, size_t n)
     if (c->offset < 0)
         syscall(SYS_lseek, fd, end, SEEK_SET); /* where the write would have left it */
 out:
+    if (tracked)
+        fl_track_after(c, 0);
     errno = saved;
 }
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -40,10 +41,11 @@ struct fl_call_ctx {
                               /* msync: the address); NAME rows: mkdir's mode, truncate's length */
     long long arg_len;        /* FILE rows: the range's length */
     struct {                  /* what fl_track_before found, for fl_track_after (durable.c) */
-        bool held;            /* the journal's lock is held */
-        int what;             /* durable.c's own code for what the call changes */
+        int what;             /* durable.c's own code for what the call changes or syncs */
+        bool locked;          /* this call took the tracker's lock: fl_track_after releases it */
+        bool journal;         /* ... and the run's lock (the journal's) */
         unsigned long long dev, ino;
-        long long size;
+        long long off;        /* where an O_SYNC or O_DSYNC write writes */
     } track;
     struct fl_verdict v;
     /* how the fault went, for the wrapper and the log */
@@ -57,7 +59,8 @@ struct fl_call_ctx {
     /* scratch, last: fl_ctx_init leaves it alone */
     char pathbuf[PATH_MAX];   /* m.path and m.peer point here when the shim looked them up */
     struct sockaddr_storage peerbuf;
-};
+    struct _pthread_cleanup_buffer track_unwind; /* durable.c: releases the locks if the */
+};                            /* thread leaves the real call (pthread_cancel, siglongjmp) */
 
 /* Start the context of one call: symbol `sym` of call `call`, on fd (-1: none), with path and
  * size; no offset, no timeout. Only the small fields are set: the scratch buffers are left as they are (zeroing them
@@ -121,8 +124,9 @@ void fl_select_none(int n, fd_set *r, fd_set *w, fd_set *e);
  * file is left as a lost write would leave it while the program runs: at least as long as the
  * write would have made it (the gap reads as zeros, so a mapping stays valid), and for a write
  * at the file offset (c->offset < 0) the offset moved past it, so that later writes land where
- * they would have. Other fds are left alone. errno untouched. */
-void fl_drop_write(const struct fl_call_ctx *c, size_t n);
+ * they would have. Other fds are left alone. A file under durability tracking is journaled
+ * first, as the write would have been. errno untouched. */
+void fl_drop_write(struct fl_call_ctx *c, size_t n);
 
 /* PARTIAL: the byte count the real call gets instead of n: the rule's share or byte count, at
  * least 1. (Where a short transfer would not be legal the rule does not match at all.) */
@@ -174,6 +178,11 @@ size_t fl_stdio_items(const struct fl_call_ctx *c, size_t size, size_t n);
 /* CORRUPT on a string written: a corrupted, NUL-terminated copy (NUL never flipped), or NULL.
  * Release with fl_release. */
 char *fl_corrupt_string(const struct fl_call_ctx *c, const char *s);
+
+/* Copy n bytes of the program's memory at `from` into the shim's `to`; false when some of it is
+ * not readable (the real call would fail with EFAULT: the shim must not crash instead). errno
+ * untouched. */
+bool fl_copy_from_program(void *to, const void *from, size_t n);
 
 /* Free a buffer of the shim's, errno untouched. */
 void fl_release(void *p);

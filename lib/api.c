@@ -28,6 +28,8 @@ static int run(const char *line, char *reply, size_t size)
     }
     int rc = out.failed || !out.text.p ? -1 : 0;
     free(out.text.p);
+    if (out.power_loss)
+        fl_control_power_loss(); /* the caller asked for it: this process dies with the run */
     errno = saved;
     return rc;
 }

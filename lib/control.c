@@ -20,6 +20,7 @@
 #include "config.h"
 #include "control.h"
 #include "ctlpath.h"
+#include "durable.h"
 #include "epoch.h"
 #include "events.h"
 #include "real.h"
@@ -108,7 +109,28 @@ static void stats(struct fl_reply *out)
 static void help(struct fl_reply *out)
 {
     reply(out, "list | stats | enable NAME | disable NAME | set NAME KEY=VALUE | reload | pause | "
-               "resume | expire DURATION|off | help\n");
+               "resume | expire DURATION|off | power-loss | help\n");
+}
+
+/* power-loss: the reply says so; the caller declares it once the reply is delivered. */
+static void power_loss(struct fl_reply *out)
+{
+    if (!fl_durable_on) {
+        reply_error(out, "power-loss needs durable tracking: the config's durable key, under "
+                         "faultline run");
+        return;
+    }
+    reply(out, "power loss: every process of the run is killed now, and faultline run rolls "
+               "the tracked files back\n");
+    out->power_loss = true;
+}
+
+void fl_control_power_loss(void)
+{
+    char why[64];
+    snprintf(why, sizeof why, "faultline ctl power-loss (pid %d)", (int)getpid());
+    fl_durable_power_loss(why);
+    raise(SIGKILL); /* not reached: tracking is on */
 }
 
 /* The dead-man switch: CLOCK_MONOTONIC ns when everything pauses, 0 for none. */
@@ -185,6 +207,8 @@ void fl_control_run(const char *line, struct fl_reply *out)
         fl_rules_pause(verb[0] == 'p');
     else if (strcmp(verb, "expire") == 0)
         expire(arg, out);
+    else if (strcmp(verb, "power-loss") == 0)
+        power_loss(out);
     else if (strcmp(verb, "help") == 0)
         help(out);
     else
@@ -242,6 +266,24 @@ static void drop_client(struct client *c)
     *c = (struct client){.fd = -1};
 }
 
+/* Deliver the whole reply of a power-loss command (a second at most: the client is waiting for
+ * it), then declare the power loss. */
+static void power_loss_now(struct client *c)
+{
+    uint64_t deadline = mono_ns() + 1000000000ull;
+    while (c->out_done < c->out_len && mono_ns() < deadline) {
+        ssize_t w = send(c->fd, c->out + c->out_done, c->out_len - c->out_done,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w > 0)
+            c->out_done += (size_t)w;
+        else if (w < 0 && errno == EAGAIN)
+            poll(&(struct pollfd){c->fd, POLLOUT, 0}, 1, 100);
+        else if (!(w < 0 && errno == EINTR))
+            break;
+    }
+    fl_control_power_loss();
+}
+
 /* Write what the socket takes of the reply; the client is done (dropped) once all is sent. */
 static void send_reply(struct client *c)
 {
@@ -276,6 +318,8 @@ static void answer(struct client *c)
     c->out_len = out.text.len;
     c->out_done = 0;
     c->deadline = mono_ns() + REPLY_MS * 1000000ull;
+    if (out.power_loss)
+        power_loss_now(c);
     send_reply(c);
 }
 

@@ -11,13 +11,18 @@
 /* A reply being built: lines, the last one "ok" or "error: ...". */
 struct fl_reply {
     struct fl_text text;
-    bool failed;   /* the command failed: the reply ends in "error: ..." */
-};
+    bool failed;      /* the command failed: the reply ends in "error: ..." */
+    bool power_loss;  /* power-loss: once the reply is delivered, the caller declares it */
+};                    /* (fl_control_power_loss) */
 
 /* Run one command line ("enable db-refused", "set x probability=0.5", "stats", ...) and write
  * its whole reply into *out, ending in "ok\n" or "error: ...\n". Call with fl_guard set.
  * Release out->text.p with free. */
 void fl_control_run(const char *line, struct fl_reply *out);
+
+/* Declare the power loss a power-loss command asked for (out->power_loss), once its reply is
+ * delivered: every process of the run dies, this one with them. Does not return. */
+void fl_control_power_loss(void);
 
 /* Start serving the control socket of this process ($XDG_RUNTIME_DIR/faultline/PID.sock or
  * /tmp/faultline-UID/PID.sock, directory 0700 and this user's, socket 0600) on a thread of its

@@ -147,15 +147,32 @@ void fl_events_hold_stderr(void)
 static int extra_fd = -1; /* another fd of the shim's: the control socket */
 static int spare_fd = -1; /* and the control thread's reserve */
 
+/* Fds another module of the shim keeps (fl_events_own): where each module holds its fd. */
+#define OWNED_MAX (FL_OWN_FDS - 4)
+static int *owned[OWNED_MAX];
+static int nowned;
+
+/* Whether fd is one of the fds fl_events_own registered. */
+static bool owned_fd(int fd)
+{
+    for (int i = 0; i < nowned; i++)
+        if (*owned[i] == fd)
+            return true;
+    return false;
+}
+
 bool fl_events_owns_fd(int fd)
 {
-    return fd >= 3 && (fd == err_fd || fd == log_fd || fd == extra_fd || fd == spare_fd);
+    return fd >= 3 && (fd == err_fd || fd == log_fd || fd == extra_fd || fd == spare_fd ||
+                       (nowned && owned_fd(fd)));
 }
 
 int fl_events_own_fds(int out[FL_OWN_FDS])
 {
-    int n = 0, all[] = {err_fd, log_fd, extra_fd, spare_fd};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+    int n = 0, all[FL_OWN_FDS] = {err_fd, log_fd, extra_fd, spare_fd};
+    for (int i = 0; i < nowned; i++)
+        all[4 + i] = *owned[i];
+    for (int i = 0; i < 4 + nowned; i++) {
         bool dup = false;
         for (int j = 0; j < n; j++)
             dup |= out[j] == all[i];
@@ -218,6 +235,32 @@ void fl_events_make_way(int fd)
         __atomic_store_n(&extra_fd, moved, __ATOMIC_RELAXED);
     if (spare_fd == fd)
         __atomic_store_n(&spare_fd, moved, __ATOMIC_RELAXED);
+    for (int i = 0; i < nowned; i++)
+        if (*owned[i] == fd)
+            __atomic_store_n(owned[i], moved, __ATOMIC_RELAXED);
+}
+
+int fl_events_own(int *fd)
+{
+    int i = 0;
+    while (i < nowned && owned[i] != fd)
+        i++;
+    if (i == OWNED_MAX || *fd < 0)
+        return -1;
+    int high = dup_high(*fd);
+    if (high >= 0) {
+        fl_real_close(*fd);
+        *fd = high;
+    }
+    owned[i] = fd;
+    if (i == nowned)
+        __atomic_store_n(&nowned, i + 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+void fl_events_disown_all(void)
+{
+    __atomic_store_n(&nowned, 0, __ATOMIC_RELEASE);
 }
 
 void fl_events_drop_fd(int fd)
@@ -507,6 +550,18 @@ void fl_events_summary(void)
     write_all(fd, head, (size_t)n);
     fl_rules_each(summary_row, &fd);
     fl_hint_summary(fd);
+}
+
+void fl_events_power_loss(const char *why)
+{
+    char buf[1400];
+    struct fl_jbuf b;
+    int saved = errno;
+    fl_jbuf_init(&b, buf, sizeof buf);
+    stamp(&b, "power_loss");
+    fl_jbuf_str(&b, "why", why);
+    emit(buf, fl_jbuf_end(&b));
+    errno = saved;
 }
 
 void fl_events_control(const char *command, bool failed)

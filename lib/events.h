@@ -81,8 +81,17 @@ void fl_say(const char *msg);
 bool fl_events_owns_fd(int fd);
 
 /* The shim's own fds, ascending, into out; returns how many (at most FL_OWN_FDS). */
-#define FL_OWN_FDS 4
+#define FL_OWN_FDS 8
 int fl_events_own_fds(int out[FL_OWN_FDS]);
+
+/* Keep the fd in *fd as one of the shim's own, for another module (the journal's fds,
+ * durable.c): moved high (close-on-exec, as it was opened), spared by the program's close,
+ * close_range and closefrom, and moved out of the way of its dup2 and dup3, *fd following it.
+ * Four such fds at most. Returns 0, or -1 when there is no room (the fd is left as it is). */
+int fl_events_own(int *fd);
+
+/* Forget every fd fl_events_own registered (before the module closes them: fork's child). */
+void fl_events_disown_all(void);
 
 /* Keep fd as one of the shim's own (moved high, spared by close and close_range); returns the
  * fd it now has. One such fd at a time: the control socket. */
@@ -105,6 +114,10 @@ void fl_events_make_way(int fd);
 
 /* fd is no longer the shim's (fl_events_keep_fd or fl_events_keep_spare). */
 void fl_events_drop_fd(int fd);
+
+/* Record a declared power loss in the event log: {"event":"power_loss","why":...}, written at
+ * once (the process is about to be killed). */
+void fl_events_power_loss(const char *why);
 
 /* Record a control command in the event log: {"event":"control","command":...,"ok":...}. */
 void fl_events_control(const char *command, bool failed);

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "durable.h"
 #include "epoch.h"
 #include "events.h"
 #include "fdtable.h"
@@ -119,12 +120,19 @@ static void refuse(const char *msg)
     fl_say("FAULTLINE_STRICT=0: running with no faults");
 }
 
-/* Fork takes no lock of the shim's (a signal handler may fork while its thread holds one): the
- * fd table is lock-free, the rules lock starts free in the child, read sections are counted
- * again from the forking thread's own. */
+/* Fork takes no lock of the shim's that its thread may hold (a signal handler may fork while
+ * its thread holds one): the fd table is lock-free, the rules lock starts free in the child,
+ * read sections are counted again from the forking thread's own; durability tracking's lock is
+ * taken only when another thread holds it (durable.h). */
 static void atfork_prepare(void)
 {
     state.forks++;
+    fl_durable_atfork_prepare();
+}
+
+static void atfork_parent(void)
+{
+    fl_durable_atfork_parent();
 }
 
 static void atfork_child(void)
@@ -133,6 +141,7 @@ static void atfork_child(void)
      * program's rules: a fork from inside the shim is already guarded. */
     int outer = fl_guard;
     fl_guard = 1;
+    fl_durable_atfork_child(); /* first: the child's writes are tracked from its first */
     fl_epoch_atfork_child();
     state.seed = fl_child_seed(state.seed, state.forks);
     state.forks = 0;
@@ -156,6 +165,24 @@ static const char *absolute_for_children(const char *name, const char *value)
         fl_path_absolute(AT_FDCWD, value, abs, sizeof abs))
         setenv(name, abs, 1);
     return value;
+}
+
+/* Durability tracking, for a config with `durable`: only under faultline run, which keeps the
+ * journal and rolls the files back after a power loss. Returns -1 after refusing the config. */
+static int start_durable(const struct fl_config *cfg)
+{
+    const char *journal = secure_getenv("FAULTLINE_JOURNAL");
+    char why[PATH_MAX + 300];
+    if (!journal || !*journal) {
+        refuse("durable: tracking needs faultline run, which keeps the journal and rolls the "
+               "files back after a power loss (faultline run -c CONFIG -- PROGRAM)");
+        return -1;
+    }
+    if (fl_durable_start(cfg->durable, cfg->ndurable, journal, why, sizeof why) != 0) {
+        refuse(why);
+        return -1;
+    }
+    return 0;
 }
 
 static void load(void)
@@ -208,6 +235,10 @@ static void load(void)
     }
     if (!cfg.children)
         drop_from_ld_preload();
+    if (cfg.ndurable > 0 && start_durable(&cfg) != 0) {
+        fl_config_free(&cfg);
+        return;
+    }
 
     state.seed = seed;
     state.summary = cfg.summary;
@@ -224,7 +255,7 @@ static void load(void)
     }
     state.inline_text = inline_text ? strdup(inline_text) : NULL;
     fl_events_start(seed, state.source, nrules, NULL);
-    pthread_atfork(atfork_prepare, NULL, atfork_child);
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
     state.active = true;
     fl_rules_publish(rs);
     fl_hint_watch(rs);
@@ -275,6 +306,7 @@ __attribute__((constructor)) static void fl_init(void)
 
 __attribute__((destructor)) static void fl_fini(void)
 {
+    fl_durable_exit(); /* first: the buffered bytes exit flushes after the destructors */
     if (state.control)
         fl_control_stop();
     if (!state.active || !state.summary)

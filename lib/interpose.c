@@ -31,25 +31,14 @@
 #undef fgetc_unlocked
 
 #include "action.h"
-#include "durable.h"
 #include "fdtable.h"
 #include "hint.h"
 #include "interpose.h"
 #include "real.h"
 
-/* What a call returned, for the log: the value, or for pointers whether it is non-NULL. */
-#define FL_RESULT(r) ((long)(__builtin_classify_type(r) == 5 ? (r) != 0 : (long)(r)))
-
 /* The real call of a slow path, between fl_track_before and fl_track_after while durability is
- * tracked (durable.h): what undoes a change is in the journal before the change is made. */
-#define FL_REAL(c, sym, args)                                                                  \
-    ({                                                                                         \
-        bool tracked_ = __builtin_expect(fl_durable_on, 0) && fl_track_before(&(c));           \
-        __typeof__(fl_real_##sym args) real_ = fl_real_##sym args;                             \
-        if (tracked_)                                                                          \
-            fl_track_after(&(c), FL_RESULT(real_));                                            \
-        real_;                                                                                 \
-    })
+ * tracked (FL_TRACKED, interpose.h). */
+#define FL_REAL(c, sym, args) FL_TRACKED(c, fl_real_##sym args)
 
 /* The slow path of one wrapper, out of line so that the fast path needs no stack frame. `fail`
  * is the call's failure value; fd, path, size and stream describe the call to the rules and the

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include "durable.h"
 #include "real.h"
 
 /* An interposed libc symbol: the only kind of name besides faultline_* the library exports. */
@@ -17,6 +18,21 @@
             __atomic_store_n(&fl_real_##sym, (__typeof__(fl_real_##sym))fl_resolve(#sym),        \
                              __ATOMIC_RELAXED);                                                  \
     } while (0)
+
+/* What a call returned, for the log: the value, or for pointers whether it is non-NULL. */
+#define FL_RESULT(r) ((long)(__builtin_classify_type(r) == 5 ? (r) != 0 : (long)(r)))
+
+/* The real call `call` (an expression) of the slow path whose context is c, between
+ * fl_track_before and fl_track_after while durability is tracked (durable.h): what undoes a
+ * change is in the journal before the change is made. */
+#define FL_TRACKED(c, call)                                                                      \
+    ({                                                                                           \
+        bool tracked_ = __builtin_expect(fl_durable_on, 0) && fl_track_before(&(c));             \
+        __typeof__(call) real_ = (call);                                                         \
+        if (tracked_)                                                                            \
+            fl_track_after(&(c), FL_RESULT(real_));                                              \
+        real_;                                                                                   \
+    })
 
 /* The fd under a stdio stream, -1 for none (fflush(NULL)). */
 static inline int fl_stream_fd(FILE *stream)

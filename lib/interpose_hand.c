@@ -1,8 +1,9 @@
-/* The hand-written wrappers: calls whose arguments are variadic (open, printf), whose failure is
- * reported in their own codes (the resolver, posix_memalign, posix_fallocate), that free what
- * they are given even when they fail (close, fclose), that count messages rather than bytes
- * (recvmmsg, sendmmsg), that return nothing (sync), or that must recognise the bootstrap arena
- * (realloc, free). Each keeps the generated wrappers' two paths. */
+/* The hand-written wrappers: calls whose arguments are variadic (open, printf, ioctl, syscall),
+ * whose failure is reported in their own codes (the resolver, posix_memalign, posix_fallocate),
+ * that free what they are given even when they fail (close, fclose), that count messages rather
+ * than bytes (recvmmsg, sendmmsg), that return nothing (sync), that must recognise the bootstrap
+ * arena (realloc, free), or that durability tracking alone needs (mmap, munmap). Each keeps the
+ * generated wrappers' two paths. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -12,7 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/close_range.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "action.h"
@@ -35,6 +41,17 @@ static mode_t open_mode(int flags, va_list ap)
     return __OPEN_NEEDS_MODE(flags) ? va_arg(ap, mode_t) : 0;
 }
 
+/* The real open of symbol sym. */
+static int real_open(enum fl_sym_id sym, int dirfd, const char *path, int flags, mode_t mode)
+{
+    switch (sym) {
+    case FL_SYM_open64: return fl_real_open64(path, flags, mode);
+    case FL_SYM_openat: return fl_real_openat(dirfd, path, flags, mode);
+    case FL_SYM_openat64: return fl_real_openat64(dirfd, path, flags, mode);
+    default: return fl_real_open(path, flags, mode);
+    }
+}
+
 /* The slow path of the open family (an armed rule, or fds being tracked); dirfd is AT_FDCWD
  * for open and open64. */
 static int open_slow(enum fl_sym_id sym, enum fl_call_id call, int dirfd, const char *path,
@@ -43,16 +60,11 @@ static int open_slow(enum fl_sym_id sym, enum fl_call_id call, int dirfd, const 
     struct fl_call_ctx c;
     fl_ctx_init(&c, call, sym, -1, path, 0, NULL);
     c.dirfd = dirfd;
+    c.call_flags = flags;
     enum fl_step step = fl_call_armed(call) ? fl_begin(&c) : FL_PASS;
     if (step == FL_FAIL)
         return -1;
-    int r;
-    switch (sym) {
-    case FL_SYM_open64: r = fl_real_open64(path, flags, mode); break;
-    case FL_SYM_openat: r = fl_real_openat(dirfd, path, flags, mode); break;
-    case FL_SYM_openat64: r = fl_real_openat64(dirfd, path, flags, mode); break;
-    default: r = fl_real_open(path, flags, mode); break;
-    }
+    int r = FL_TRACKED(c, real_open(sym, dirfd, path, flags, mode));
     if (__builtin_expect(fl_fd_tracking, 0) && r >= 0)
         fl_fd_opened(r, dirfd, path);
     if (step == FL_RUN)
@@ -141,23 +153,26 @@ FL_EXPORT int close(int fd)
 
 static int (*fl_real_fclose)(FILE *stream);
 
-/* The slow path of fclose: the fd is forgotten once the rules have looked at it, and an
- * injected failure loses what was buffered (as a failed flush would) and still frees the
+/* The slow path of fclose: the fd is forgotten once the rules and tracking have looked at it,
+ * and an injected failure loses what was buffered (as a failed flush would) and still frees the
  * stream, as the real fclose always does. */
 static int fclose_slow(FILE *stream, int fd)
 {
     FL_CTX(c, fclose, fclose, fd, NULL, 0, stream);
     enum fl_step step = fl_begin(&c);
+    int err = errno;
+    if (step == FL_FAIL)
+        __fpurge(stream);
+    bool tracked = __builtin_expect(fl_durable_on, 0) && fl_track_before(&c);
     if (__builtin_expect(fl_fd_tracking, 0) && fd >= 0)
         fl_fd_closed(fd);
+    int r = fl_real_fclose(stream);
+    if (tracked)
+        fl_track_after(&c, r);
     if (step == FL_FAIL) {
-        int e = errno;
-        __fpurge(stream);
-        fl_real_fclose(stream);
-        errno = e;
+        errno = err;
         return EOF;
     }
-    int r = fl_real_fclose(stream);
     if (step == FL_RUN)
         fl_after(&c, r);
     return r;
@@ -405,7 +420,7 @@ static int printf_act(struct fl_call_ctx *c, FILE *stream, const char *fmt, va_l
     if (c->v.action == FL_ACT_CORRUPT)
         fl_corrupt(c, text, n);
     if (c->v.action != FL_ACT_DROP)
-        done = fl_real_fwrite(text, 1, n, stream);
+        done = FL_TRACKED(*c, fl_real_fwrite(text, 1, n, stream));
     fl_release(text);
     fl_after(c, (long)done);
     if (done < (size_t)len) /* a prefix went out, then the call failed */
@@ -430,7 +445,7 @@ static int printf_any(enum fl_sym_id sym, FILE *stream, int flag, const char *fm
         return -1;
     if (step == FL_ACT)
         return printf_act(&c, stream, fmt, ap);
-    int r = real_vfprintf(stream, flag, fmt, ap);
+    int r = FL_TRACKED(c, real_vfprintf(stream, flag, fmt, ap));
     if (step == FL_RUN)
         fl_after(&c, r);
     return r;
@@ -668,13 +683,15 @@ static int posix_fallocate_any(enum fl_sym_id sym, int fd, off64_t off, off64_t 
     int saved = errno;
     FL_CTX(c, posix_fallocate, posix_fallocate, fd, NULL, 0, NULL);
     c.sym = sym;
+    c.arg_off = off;
+    c.arg_len = len;
     enum fl_step step = fl_begin(&c);
     if (step == FL_FAIL) {
         errno = saved;
         return c.err;
     }
-    int r = sym == FL_SYM_posix_fallocate ? fl_real_posix_fallocate(fd, off, len)
-                                          : fl_real_posix_fallocate64(fd, off, len);
+    int r = FL_TRACKED(c, sym == FL_SYM_posix_fallocate ? fl_real_posix_fallocate(fd, off, len)
+                                                        : fl_real_posix_fallocate64(fd, off, len));
     if (step == FL_RUN)
         fl_after(&c, r);
     return r;
@@ -708,7 +725,10 @@ static void sync_slow(void)
         fl_after(&c, 0);
         return;
     }
+    bool tracked = __builtin_expect(fl_durable_on, 0) && fl_track_before(&c);
     fl_real_sync();
+    if (tracked)
+        fl_track_after(&c, 0);
     if (step == FL_RUN)
         fl_after(&c, 0);
 }
@@ -719,6 +739,116 @@ FL_EXPORT void sync(void)
     if (!ARMED(sync))
         return fl_real_sync();
     sync_slow();
+}
+
+/* ---- ioctl: FICLONE and FICLONERANGE are ficlone ------------------------------------------ */
+
+static int (*fl_real_ioctl)(int fd, unsigned long req, ...);
+
+/* The slow path of ficlone: c.arg_off and c.arg_len give the destination's range to tracking
+ * (arg_len -1: the whole file, FICLONE). */
+static int ficlone_slow(int fd, unsigned long req, void *arg)
+{
+    FL_CTX(c, ioctl, ficlone, fd, NULL, 0, NULL);
+    struct file_clone_range range;
+    struct stat src;
+    int saved = errno;
+    c.call_flags = (int)req;
+    c.arg_len = -1;
+    if (req == FICLONERANGE && fl_durable_on && fl_copy_from_program(&range, arg, sizeof range)) {
+        c.arg_off = (long long)range.dest_offset;
+        c.arg_len = (long long)range.src_length; /* 0: to the end of the source */
+        if (!range.src_length)
+            c.arg_len = fstat((int)range.src_fd, &src) == 0 &&
+                                (unsigned long long)src.st_size > range.src_offset
+                            ? src.st_size - (long long)range.src_offset
+                            : 0;
+        errno = saved;
+    }
+    enum fl_step step = fl_begin(&c);
+    if (step == FL_FAIL)
+        return -1;
+    int r = FL_TRACKED(c, fl_real_ioctl(fd, req, arg));
+    if (step == FL_RUN)
+        fl_after(&c, r);
+    return r;
+}
+
+/* The third argument, when there is one, is an int or a pointer: passed on as the word it
+ * arrived in (what glibc's own ioctl does). */
+FL_EXPORT int ioctl(int fd, unsigned long req, ...)
+{
+    va_list ap;
+    va_start(ap, req);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    FL_RESOLVE(ioctl);
+    if (__builtin_expect(req != FICLONE && req != FICLONERANGE, 1) || !ARMED(ficlone))
+        return fl_real_ioctl(fd, req, arg);
+    return ficlone_slow(fd, req, arg);
+}
+
+/* ---- syscall, mmap, munmap: for durability tracking ---------------------------------------- */
+
+static long (*fl_real_syscall)(long nr, ...);
+
+/* Six arguments passed on, as glibc's syscall takes them. While durability is tracked,
+ * io_uring_setup fails with ENOSYS, as on a kernel without io_uring: programs fall back to
+ * calls the shim sees. (liburing makes its system calls itself, without syscall(): only a
+ * seccomp filter reaches those.) */
+FL_EXPORT long syscall(long nr, ...)
+{
+    va_list ap;
+    va_start(ap, nr);
+    long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
+    long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
+    va_end(ap);
+    if (__builtin_expect(fl_durable_on, 0) && nr == SYS_io_uring_setup) {
+        errno = ENOSYS;
+        return -1;
+    }
+    FL_RESOLVE(syscall);
+    return fl_real_syscall(nr, a, b, c, d, e, f);
+}
+
+static void *(*fl_real_mmap)(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+static void *(*fl_real_mmap64)(void *addr, size_t len, int prot, int flags, int fd, off64_t off);
+static int (*fl_real_munmap)(void *addr, size_t len);
+
+_Static_assert(sizeof(off_t) == sizeof(off64_t), "mmap and mmap64 take the same offset here");
+
+/* Whether tracking looks at an mmap: a shared writable mapping of a file, or MAP_FIXED (which
+ * may replace one). */
+static bool mmap_watched(int prot, int flags, int fd)
+{
+    return (flags & MAP_SHARED && prot & PROT_WRITE && fd >= 0) || flags & MAP_FIXED;
+}
+
+FL_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    FL_RESOLVE(mmap);
+    if (__builtin_expect(!fl_durable_on, 1) || !mmap_watched(prot, flags, fd))
+        return fl_real_mmap(addr, len, prot, flags, fd, off);
+    return fl_durable_mmap(fl_real_mmap, addr, len, prot, flags, fd, off);
+}
+
+FL_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
+{
+    FL_RESOLVE(mmap64);
+    if (__builtin_expect(!fl_durable_on, 1) || !mmap_watched(prot, flags, fd))
+        return fl_real_mmap64(addr, len, prot, flags, fd, off);
+    return fl_durable_mmap(fl_real_mmap64, addr, len, prot, flags, fd, off);
+}
+
+FL_EXPORT int munmap(void *addr, size_t len)
+{
+    FL_RESOLVE(munmap);
+    if (__builtin_expect(!fl_durable_on, 1))
+        return fl_real_munmap(addr, len);
+    int r = fl_real_munmap(addr, len);
+    if (r == 0)
+        fl_durable_munmap(addr, len);
+    return r;
 }
 
 /* ---- the resolver: EAI_* codes and h_errno -------------------------------------------------- */
@@ -1028,13 +1158,11 @@ void fl_resolve_hand(void)
     FL_RESOLVE(posix_fallocate);
     FL_RESOLVE(posix_fallocate64);
     FL_RESOLVE(sync);
-    FL_RESOLVE(vfscanf);
-    FL_RESOLVE(__isoc99_vfscanf);
-    FL_RESOLVE(recvmmsg);
-    FL_RESOLVE(sendmmsg);
-    FL_RESOLVE(posix_fallocate);
-    FL_RESOLVE(posix_fallocate64);
-    FL_RESOLVE(sync);
+    FL_RESOLVE(ioctl);
+    FL_RESOLVE(syscall);
+    FL_RESOLVE(mmap);
+    FL_RESOLVE(mmap64);
+    FL_RESOLVE(munmap);
     FL_RESOLVE(getaddrinfo);
     FL_RESOLVE(getnameinfo);
     FL_RESOLVE(gethostbyname);

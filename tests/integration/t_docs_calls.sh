@@ -10,7 +10,7 @@ FL=$(cd "$FL_PROGS/../.." && pwd)/faultline
 # from the table: "@class call" pairs and "call variant" pairs, sorted
 awk 'NR > 1 { for (i = 2; $i ~ /^@/; i++) print $i, $1 }' table.txt |
     sort > table-classes.txt
-awk 'NR > 1 { for (i = 1; i <= NF; i++) if ($i ~ /^(error|delay|kill|partial|eof|corrupt|drop)$/) last = i
+awk 'NR > 1 { for (i = 1; i <= NF; i++) if ($i ~ /^(error|delay|kill|partial|eof|corrupt|drop|power_loss)$/) last = i
               for (i = last + 1; i <= NF; i++) if ($i != "-") print $1, $i }' table.txt |
     sort > table-variants.txt
 [ -s table-classes.txt ] && [ -s table-variants.txt ] || fail "could not read the call table"

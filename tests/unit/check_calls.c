@@ -13,7 +13,7 @@
 
 /* DESIGN.md, "Config file", the class table, copied as data, with the calls added since (fclose,
  * the namespace calls, fgetc getline fscanf, recvmmsg sendmmsg, the truncation and allocation
- * calls, sync). */
+ * calls, sync, ficlone) and the class @fs. */
 static const struct {
     const char *name;
     unsigned bit;
@@ -21,12 +21,12 @@ static const struct {
 } design_classes[] = {
     {"@file", FL_CLASS_FILE,
      "open openat creat fopen fdopen freopen close fclose rename link symlink unlink mkdir "
-     "rmdir"},
+     "rmdir ficlone"},
     {"@read", FL_CLASS_READ,
      "read pread readv preadv recv recvfrom recvmsg fread fgets fgetc getline fscanf recvmmsg"},
     {"@write", FL_CLASS_WRITE,
      "write pwrite writev pwritev send sendto sendmsg sendfile splice copy_file_range fwrite "
-     "fputs fputc fprintf fflush sendmmsg ftruncate truncate fallocate posix_fallocate"},
+     "fputs fputc fprintf fflush sendmmsg ftruncate truncate fallocate posix_fallocate ficlone"},
     {"@net", FL_CLASS_NET,
      "socket connect accept bind listen shutdown send sendto sendmsg recv recvfrom recvmsg "
      "getaddrinfo recvmmsg sendmmsg"},
@@ -35,6 +35,9 @@ static const struct {
     {"@wait", FL_CLASS_WAIT, "poll ppoll select pselect epoll_wait epoll_pwait"},
     {"@mem", FL_CLASS_MEM,
      "malloc calloc realloc reallocarray posix_memalign aligned_alloc memalign valloc pvalloc"},
+    {"@fs", FL_CLASS_FS,
+     "rename link symlink unlink mkdir rmdir ftruncate truncate fallocate posix_fallocate "
+     "ficlone"},
 };
 
 /* Whether the space-separated word list `list` holds `word`. */
@@ -174,7 +177,8 @@ END_TEST
 START_TEST(every_call_is_interposed_under_its_own_name)
 {
     for (int i = 0; i < FL_CALL_COUNT; i++) {
-        int s = sym_by_name(fl_calls[i].name);
+        /* ficlone is a request of ioctl (FICLONE, FICLONERANGE): no symbol of its own */
+        int s = sym_by_name(strcmp(fl_calls[i].name, "ficlone") ? fl_calls[i].name : "ioctl");
         ck_assert_msg(s >= 0, "no symbol %s", fl_calls[i].name);
         ck_assert_int_eq((int)fl_syms[s].call, i);
     }
@@ -293,7 +297,7 @@ START_TEST(file_class_is_the_open_close_and_namespace_calls)
     char buf[1024];
     ck_assert_str_eq(class_members(FL_CLASS_FILE, buf, sizeof buf),
                      "open openat creat fopen fdopen freopen close fclose rename link symlink "
-                     "unlink mkdir rmdir");
+                     "unlink mkdir rmdir ficlone");
 }
 END_TEST
 
@@ -401,23 +405,26 @@ START_TEST(error_delay_and_kill_are_allowed_on_every_call)
 }
 END_TEST
 
-/* fputc and fgetc move one byte, and fflush, getline, fscanf and the calls that size a file
- * ask for no byte count: nothing to shorten. */
+/* fputc and fgetc move one byte, and fflush, getline, fscanf, the calls that size a file and
+ * ficlone ask for no byte count: nothing to shorten. */
 static int uncounted(int call)
 {
-    static const char *const names[] = {"fputc", "fflush", "fgetc", "getline", "fscanf",
-                                        "ftruncate", "truncate", "fallocate", "posix_fallocate"};
+    static const char *const names[] = {"fputc",     "fflush",   "fgetc",     "getline",
+                                        "fscanf",    "ftruncate", "truncate", "fallocate",
+                                        "posix_fallocate", "ficlone"};
     for (size_t i = 0; i < COUNT(names); i++)
         if (call == call_id(names[i]))
             return 1;
     return 0;
 }
 
-/* Calls that size a file: they move no bytes, so there is nothing to drop or corrupt. */
+/* Calls that size a file, and ficlone (the file system shares blocks): no bytes pass through
+ * the program, so there is nothing to drop or corrupt. */
 static int sizes_a_file(int call)
 {
     return call == call_id("ftruncate") || call == call_id("truncate") ||
-           call == call_id("fallocate") || call == call_id("posix_fallocate");
+           call == call_id("fallocate") || call == call_id("posix_fallocate") ||
+           call == call_id("ficlone");
 }
 
 START_TEST(partial_is_allowed_on_reads_and_writes_only)
