@@ -2,10 +2,10 @@
 #   . "$FL_ROOT/tests/integration/power_loss.sh"
 # Sets FL (the faultline command) and DW (tests/programs/durable_writer).
 
-FL=$(cd "$FL_PROGS/../.." && pwd)/faultline
-[ -x "$FL" ] || fail "$FL is not built (make builds it)"
 need_prog durable_writer
 DW=$FL_PROGS/durable_writer
+FL=$(cd "$FL_PROGS/../.." && pwd)/faultline
+[ -x "$FL" ] || fail "$FL is not built (make builds it)"
 
 # durable_config FILE GLOB [TEXT...]: writes the config FILE tracking GLOB (durable = "GLOB";),
 # followed by each TEXT on a line of its own (more globals, rules = (...);).
