@@ -7,13 +7,14 @@ DW=$FL_PROGS/durable_writer
 FL=$(cd "$FL_PROGS/../.." && pwd)/faultline
 [ -x "$FL" ] || fail "$FL is not built (make builds it)"
 
-# durable_config FILE GLOB [TEXT...]: writes the config FILE tracking GLOB (durable = "GLOB";),
-# followed by each TEXT on a line of its own (more globals, rules = (...);).
+# durable_config FILE GLOB [TEXT...]: writes the config FILE tracking GLOB (durable = "GLOB";)
+# with seed 1 (a run's --seed overrides it), followed by each TEXT on a line of its own (more
+# globals, rules = (...);).
 durable_config() {
     local file=$1 glob=$2
     shift 2
     {
-        printf 'durable = "%s";\n' "$glob"
+        printf 'seed = 1;\ndurable = "%s";\n' "$glob"
         printf '%s\n' "$@"
     } >"$file"
 }
