@@ -51,6 +51,12 @@ expect_eq "flushed by exit, never synced: lost" "$OLD" "$(cat data/c)"
 after_power_loss "appended, flushed by exit" data/e "" "$DW" stdio-exit "$PWD/data/e" a "$NEW"
 expect_eq "appended, flushed by exit, never synced: empty again" "(empty)" "$(byte_runs data/e)"
 
+# fsync of the stream's fd without fflush: the bytes were still in the stream's buffer, so the
+# fsync made nothing of them durable, and exit() wrote them after it. Lost: only the exit's own
+# bookkeeping (the shim's destructor, after the fsync) can know they reached the file unsynced.
+after_power_loss "fsync before exit's flush" data/u "$OLD" "$DW" stdio-unflushed-fsync "$PWD/data/u" r+ "$NEW"
+expect_eq "fsync without fflush, flushed by exit: lost" "$OLD" "$(cat data/u)"
+
 # Without a power loss, the exit's flush stays (the program does write it).
 printf '%s' "$OLD" >data/c2
 capture "$FL" run -c pl.conf -- "$DW" stdio-exit "$PWD/data/c2" r+ "$NEW"

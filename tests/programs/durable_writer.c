@@ -22,11 +22,14 @@
  *   durable_writer log FILE N
  *       Appends "record I\n" to FILE (O_APPEND) and fsyncs it, for I = 1..N, printing "ack I"
  *       after each fsync returned.
- *   durable_writer stdio-fclose|stdio-fsync|stdio-exit FILE FOPEN_MODE TEXT
+ *   durable_writer stdio-fclose|stdio-fsync|stdio-exit|stdio-unflushed-fsync FILE FOPEN_MODE TEXT
  *       fopen(FILE, FOPEN_MODE), then TEXT written through stdio and:
- *         stdio-fclose   fprintf, fclose; no fsync
- *         stdio-fsync    fwrite, fflush, fsync(fileno), fclose
- *         stdio-exit     fprintf and nothing else: exit() flushes the stream, nobody syncs
+ *         stdio-fclose           fprintf, fclose; no fsync
+ *         stdio-fsync            fwrite, fflush, fsync(fileno), fclose
+ *         stdio-exit             fprintf and nothing else: exit() flushes the stream, nobody
+ *                                syncs
+ *         stdio-unflushed-fsync  fprintf, fsync(fileno) without fflush (the bytes are still in
+ *                                the stream's buffer), then exit() flushes them
  *   durable_writer mmap-msync|mmap-nosync FILE TEXT
  *       Maps the whole of FILE (which must hold at least TEXT's length) MAP_SHARED, copies TEXT
  *       to its start with ordinary stores, then msync(MS_SYNC) (mmap-msync) or nothing
@@ -199,7 +202,8 @@ static void append_log(const char *file, long n)
 static void through_stdio(const char *how, const char *file, const char *fmode, const char *text)
 {
     bool fclose_it = !strcmp(how, "stdio-fclose"), fsync_it = !strcmp(how, "stdio-fsync");
-    if (!fclose_it && !fsync_it && strcmp(how, "stdio-exit")) {
+    bool unflushed = !strcmp(how, "stdio-unflushed-fsync");
+    if (!fclose_it && !fsync_it && !unflushed && strcmp(how, "stdio-exit")) {
         dprintf(2, "durable_writer: unknown mode '%s'\n", how);
         exit(2);
     }
@@ -216,9 +220,11 @@ static void through_stdio(const char *how, const char *file, const char *fmode, 
     } else if (fprintf(f, "%s", text) < 0) {
         die("fprintf", file);
     }
+    if (unflushed)
+        fsync_or_die(fileno(f), file);
     if ((fclose_it || fsync_it) && fclose(f) != 0)
         die("fclose", file);
-    /* stdio-exit: the stream stays open; exit() flushes it after "done". */
+    /* stdio-exit, stdio-unflushed-fsync: the stream stays open; exit() flushes it after "done". */
 }
 
 static void through_mmap(const char *how, const char *file, const char *text)
@@ -283,7 +289,7 @@ static void usage(void)
     dprintf(2, "usage: durable_writer replace correct|no-parent-sync|no-file-sync|no-dir-sync|naive DIR TEXT\n"
                "       durable_writer halves FILE parent|child|child-before-parent|none\n"
                "       durable_writer log FILE N\n"
-               "       durable_writer stdio-fclose|stdio-fsync|stdio-exit FILE FOPEN_MODE TEXT\n"
+               "       durable_writer stdio-fclose|stdio-fsync|stdio-exit|stdio-unflushed-fsync FILE FOPEN_MODE TEXT\n"
                "       durable_writer mmap-msync|mmap-nosync FILE TEXT\n"
                "       durable_writer torn FILE SIZE\n"
                "       durable_writer io-uring\n");
