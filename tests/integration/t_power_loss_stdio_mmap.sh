@@ -41,8 +41,8 @@ expect_eq "fopen w + fprintf + fclose without fsync: lost" "$OLD" "$(cat data/w)
 after_power_loss "fwrite+fflush+fsync" data/b "$OLD" "$DW" stdio-fsync "$PWD/data/b" r+ "$NEW"
 expect_eq "fwrite+fflush+fsync(fileno): kept" "$NEW" "$(cat data/b)"
 
-# A stream left open: exit() flushes it where no wrapper sees the write, and nobody syncs. The
-# rollback must undo bytes the shim learned of only at exit: the old content comes back...
+# A stream left open: exit() flushes it where no wrapper sees the write, and nobody syncs: the
+# bytes the file got from exit are undone, the old content comes back...
 after_power_loss "flushed by exit" data/c "$OLD" "$DW" stdio-exit "$PWD/data/c" r+ "$NEW"
 expect_eq "flushed by exit, never synced: lost" "$OLD" "$(cat data/c)"
 
