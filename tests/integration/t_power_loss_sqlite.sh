@@ -59,9 +59,12 @@ sync_points() {
     workload count.conf "$3" "$1" "$2" -l "$PWD/count.jsonl"
     expect_status "$1 $2, clean run" 0 "$RC"
     expect_eq "$1 $2, clean run: every transaction acknowledged" "$3" "$ACKED"
+    local level
+    case $2 in off) level=0 ;; normal) level=1 ;; full) level=2 ;; extra) level=3 ;; esac
+    expect_contains "$1 $2, clean run: the modes sqlite took" "$ERR" "mode $1 synchronous $level"
     check_db "$1 $2, clean run"
     expect_eq "$1 $2, clean run: every row" "$3" "$ROWS"
-    K=$(grep -c '"rule":"count"' count.jsonl)
+    K=$(jsonl count --where event=fault --where rule=count count.jsonl)
     rm -f count.jsonl
 }
 
@@ -92,9 +95,9 @@ sweep() {
         "$((K - LOSSES - exact)) kept one more (committed, not yet acknowledged)"
 }
 
-# WAL, synchronous FULL (sqlite's default here): COMMIT returns after the WAL is synced, and the
-# WAL's directory is synced when it is created.
-sweep wal default 20 0
+# WAL, synchronous FULL: COMMIT returns after the WAL is synced, and the WAL's directory is
+# synced when it is created.
+sweep wal full 20 0
 expect_eq "wal: no acknowledged transaction lost" 0 "$LOSSES"
 
 # Rollback journal, synchronous EXTRA: the journal's directory is synced after the unlink that
