@@ -1,4 +1,4 @@
-/* Statistics for faultline experiment (stats.h): splitmix64, the normal distribution, type 7
+/* Statistics for faultline experiment (stats.h): the normal distribution, type 7
  * quantiles, Mann-Whitney U, Hodges-Lehmann with Moses' interval, Fisher's exact test, the
  * Wilson interval and a percentile bootstrap. Pure functions; libm does the special functions. */
 #include "stats.h"
@@ -7,18 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint64_t fl_stats_splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
 uint64_t fl_stats_run_seed(uint64_t seed, unsigned pair)
 {
     uint64_t state = seed + (uint64_t)pair * UINT64_C(0x9e3779b97f4a7c15);
-    uint64_t run_seed = fl_stats_splitmix64(&state);
+    uint64_t run_seed = fl_splitmix64(&state);
     return run_seed ? run_seed : 1;
 }
 
@@ -337,7 +329,7 @@ void fl_stats_wilson(unsigned k, unsigned n, double conf, double *lo, double *hi
 /* A uniform index below n from the stream (Lemire's multiply-shift; the bias is below n/2^64). */
 static size_t draw_index(uint64_t *state, size_t n)
 {
-    return (size_t)(((unsigned __int128)fl_stats_splitmix64(state) * n) >> 64);
+    return (size_t)(((unsigned __int128)fl_splitmix64(state) * n) >> 64);
 }
 
 /* The q-quantile of a resample of x[0..n) drawn into buf. */

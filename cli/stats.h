@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The next number of a splitmix64 stream (Steele, Lea and Flood 2014) whose state is *state. */
-uint64_t fl_stats_splitmix64(uint64_t *state);
+#include "mix.h"
+
 
 /* The seed of experiment run `pair` derived from the experiment's seed: splitmix64 of
  * seed + pair's golden-ratio multiple; never 0. The same (seed, pair) always gives the same. */

@@ -17,6 +17,7 @@
 #include "durable.h"
 #include "events.h"
 #include "fdtable.h"
+#include "mix.h"
 #include "real.h"
 
 void fl_ctx_init(struct fl_call_ctx *c, enum fl_call_id call, enum fl_sym_id sym, int fd,
@@ -477,10 +478,7 @@ static void flip_bits(const struct fl_call_ctx *c, size_t len,
     if (want > bits)
         want = (uint32_t)bits;
     while (n < want) {
-        uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        uint64_t bit = (z ^ (z >> 31)) % bits;
+        uint64_t bit = fl_splitmix64(&state) % bits;
         bool seen = false;
         for (uint32_t i = 0; i < n; i++)
             seen |= chosen[i] == bit;

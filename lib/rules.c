@@ -25,6 +25,7 @@
 #include <sys/un.h>
 #include <time.h>
 
+#include "mix.h"
 #include "rules.h"
 
 uint8_t fl_armed[FL_CALL_COUNT];
@@ -60,22 +61,12 @@ static void unlock_rules(void)
     rearm_if_asked();
 }
 
-/* splitmix64: small, fast, and good enough to decide faults. Its k-th output from a key is a
- * function of the key and k alone, which makes it a counter-based generator (draw_at). */
-static uint64_t next_u64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /* Draw `slot` (0..3) of the n-th matching call from the stream keyed `key`: splitmix64 is a
  * counter-based generator, so the draw is the stream's (4n + slot)-th output. */
 static uint64_t draw_at(uint64_t key, uint64_t n, unsigned slot)
 {
     uint64_t state = key + (n * 4 + slot) * 0x9e3779b97f4a7c15ULL;
-    return next_u64(&state);
+    return fl_splitmix64(&state);
 }
 
 /* A uniform double in [0, 1) from a draw. */
@@ -127,7 +118,7 @@ uint64_t fl_rule_stream_seed(uint64_t seed, const char *name)
     for (const unsigned char *p = (const unsigned char *)name; *p; p++)
         h = (h ^ *p) * 0x100000001b3ULL;
     uint64_t s = seed ^ h;
-    return next_u64(&s);
+    return fl_splitmix64(&s);
 }
 
 static bool covers(const struct fl_rule_spec *spec, enum fl_call_id call)
@@ -623,7 +614,7 @@ void fl_rules_atfork_child(uint64_t seed)
 uint64_t fl_child_seed(uint64_t seed, uint64_t nth)
 {
     uint64_t s = seed ^ (nth * 0xd1b54a32d192ed03ULL);
-    return next_u64(&s) & 0x7fffffffffffffffULL;
+    return fl_splitmix64(&s) & 0x7fffffffffffffffULL;
 }
 
 /* ---- run-time control ------------------------------------------------------------------------ */
