@@ -155,12 +155,15 @@ man-lint:
 	  if [ -n "$$w" ]; then printf '%s: rendered at 80 columns:\n%s\n' $$p "$$w"; fail=1; fi; \
 	done; exit $$fail
 
-# Each example config must load: /bin/true under the shim, strict, exits 0.
-check-examples: $(B)/libfaultline.so
+# Each example config must load: /bin/true under the shim, strict, exits 0 (one that tracks
+# durability through faultline run, which keeps its journal).
+check-examples: $(B)/libfaultline.so $(B)/faultline
 	@for f in examples/*.conf; do \
 	  printf '  %-6s %s\n' CONF $$f; \
-	  out=$$(LD_PRELOAD="$(FL_PRELOAD_FIRST) $(CURDIR)/$(B)/libfaultline.so" FAULTLINE_CONFIG=$$f FAULTLINE_STRICT=1 \
-	    /bin/true 2>&1) || { echo "$$out"; exit 1; }; \
+	  shim="$(CURDIR)/$(B)/libfaultline.so" run=; \
+	  grep -q '^ *durable *=' $$f && shim= run="$(B)/faultline run --"; \
+	  out=$$(LD_PRELOAD="$(FL_PRELOAD_FIRST) $$shim" FAULTLINE_CONFIG=$$f FAULTLINE_STRICT=1 \
+	    $$run /bin/true 2>&1) || { echo "$$out"; exit 1; }; \
 	done
 
 check: deps

@@ -225,6 +225,26 @@ static void print_rule(const struct fl_rule_spec *r)
     printf(LABEL "%s\n", "dry_run", yes_no(r->dry_run));
 }
 
+/* The durable globs (as matched: a relative one with its leading "*" "/"), and with them how a
+ * power loss keeps unsynced sectors. */
+static void print_durability(const struct fl_config *cfg)
+{
+    struct wrap w = {15, true};
+    char keep[32];
+
+    printf(LABEL, "durable");
+    for (size_t i = 0; i < cfg->ndurable; i++)
+        wrap_word(&w, cfg->durable[i]);
+    puts(cfg->ndurable ? "" : "none");
+    if (!cfg->ndurable)
+        return;
+    if (cfg->torn_sector)
+        printf(LABEL "sectors of %u bytes, keep %s\n", "torn", cfg->torn_sector,
+               fmt_double(cfg->torn_keep, keep, sizeof keep));
+    else
+        printf(LABEL "none: a power loss loses every unsynced change\n", "torn");
+}
+
 static void print_config(const char *file, const struct fl_config *cfg)
 {
     struct wrap w = {15, true};
@@ -243,6 +263,7 @@ static void print_config(const char *file, const struct fl_config *cfg)
     for (size_t i = 0; i < cfg->nprograms; i++)
         wrap_word(&w, cfg->programs[i]);
     puts(cfg->nprograms ? "" : "any");
+    print_durability(cfg);
     for (size_t i = 0; i < cfg->nrules; i++)
         print_rule(&cfg->rules[i]);
 }

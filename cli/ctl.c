@@ -33,7 +33,9 @@ const struct fl_cli_verb fl_cli_ctl = {
     .options =
         "  -h, --help     this help\n"
         "Commands: list | stats | enable NAME | disable NAME | set NAME KEY=VALUE | reload |\n"
-        "pause | resume | expire DURATION | expire off | help. The reply's lines go to stdout;\n"
+        "pause | resume | expire DURATION | expire off | power-loss | help. power-loss, in a run\n"
+        "that tracks durability, kills every process of the run and faultline run rolls the\n"
+        "files back to what was synced. The reply's lines go to stdout;\n"
         "an error reply to stderr, with exit status 1. Control characters in a reply print as\n"
         "\\xNN (tabs and newlines kept). The socket directory ($XDG_RUNTIME_DIR/faultline or\n"
         "/tmp/faultline-UID) must be this user's, mode 0700, not a link, and the socket served\n"

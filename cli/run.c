@@ -19,7 +19,11 @@
  * has none), and the result is written back as libconfig text (comments and layout are lost,
  * @include is expanded, floats keep 15 significant digits). Everything is validated with the
  * shim's own reader before anything runs; then faultline execs the program, so that the exit
- * status is the program's own. */
+ * status is the program's own.
+ *
+ * A config with `durable` (durability tracking) needs a parent to roll the files back after a
+ * power loss: faultline then makes the journal, forks, and stays the program's parent
+ * (powerloss.c); the child execs the program as above. */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +42,7 @@
 #include "config.h"
 #include "ctlpath.h"
 #include "events.h"
+#include "powerloss.h"
 #include "preload.h"
 #include "safefile.h"
 
@@ -45,9 +50,10 @@ static int run_main(int argc, char **argv);
 
 const struct fl_cli_verb fl_cli_run = {
     .name = "run",
-    .summary = "run a program with faults injected",
+    .summary = "run a program with faults injected (power losses too)",
     .usage = "faultline run [-c file] [-e rule]... [-s seed] [-l log] [--summary] [--control] "
-             "[--dry-run] [--] command [arg ...]",
+             "[--dry-run] [--power-loss-at-exit] [--journal dir] [--keep-journal] [-q] [--] "
+             "command [arg ...]",
     .options =
         "  -c, --config FILE   the config file (FAULTLINE_CONFIG)\n"
         "  -e, --rule RULE     one rule's body, such as 'calls=[\"write\"]; error=\"ENOSPC\"';\n"
@@ -58,8 +64,16 @@ const struct fl_cli_verb fl_cli_run = {
         "      --control       listen on a control socket (faultline ctl, faultline ps); its\n"
         "                      directory is checked first (this user's, mode 0700)\n"
         "      --dry-run       decide and log, inject nothing\n"
+        "With durability tracking (the config's durable globs), faultline stays the program's\n"
+        "parent, and after a power loss rolls the files back to what was synced:\n"
+        "      --power-loss-at-exit  a power loss when the program exits\n"
+        "      --journal DIR   make the journal in DIR (on the tracked files' file system);\n"
+        "                      default: $TMPDIR or /tmp if there, else beside the files\n"
+        "      --keep-journal  keep the journal afterwards, and say where it is\n"
+        "  -q, --quiet         no line saying what a power loss rolled back\n"
         "  -h, --help          this help\n"
-        "The config is validated before the program starts; the exit status is the program's.\n",
+        "The config is validated before the program starts; the exit status is the program's\n"
+        "(128 + N for signal N; 137 after a power loss killed it).\n",
     .main = run_main,
 };
 
@@ -70,6 +84,8 @@ struct run_opts {
     const char *seed;           /* -s */
     const char *log;            /* -l */
     bool summary, control, dry_run;
+    const char *journal;        /* --journal */
+    bool at_exit, keep_journal, quiet;  /* --power-loss-at-exit, --keep-journal, -q */
     char **cmd;                 /* the program and its arguments */
 };
 
@@ -197,9 +213,10 @@ static bool valid_seed(const char *text)
 }
 
 /* The event log must open as the shim will open it (fl_open_log: no link, no FIFO, no other
- * user's file), checked before the program starts: the program keeps faultline's pid (exec),
- * so %p expands to the same number. Creating it early changes nothing: the shim appends. */
-static int check_log(const char *spec)
+ * user's file), checked before the program starts, %p expanded to the program's pid `pid`
+ * (faultline's own when it execs the program). Creating it early changes nothing: the shim
+ * appends. */
+static int check_log(const char *spec, pid_t pid)
 {
     char path[PATH_MAX], why[256];
     size_t n = 0;
@@ -210,7 +227,7 @@ static int check_log(const char *spec)
         return 0;
     for (const char *s = spec; *s && n < sizeof path - 24; s++) {
         if (s[0] == '%' && s[1] == 'p')
-            n += (size_t)snprintf(path + n, sizeof path - n, "%d", (int)getpid()), s++;
+            n += (size_t)snprintf(path + n, sizeof path - n, "%d", (int)pid), s++;
         else if (s[0] == '%' && s[1] == '%')
             path[n++] = '%', s++;
         else
@@ -356,12 +373,14 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
         {"seed", required_argument, NULL, 's'},   {"log", required_argument, NULL, 'l'},
         {"summary", no_argument, NULL, 'S'},      {"control", no_argument, NULL, 'C'},
         {"dry-run", no_argument, NULL, 'D'},      {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"power-loss-at-exit", no_argument, NULL, 'P'},
+        {"journal", required_argument, NULL, 'J'}, {"keep-journal", no_argument, NULL, 'K'},
+        {"quiet", no_argument, NULL, 'q'},        {NULL, 0, NULL, 0},
     };
     int c;
 
     /* '+': options end at the program's name, which may be followed by its own options */
-    while ((c = getopt_long(argc, argv, "+:c:e:s:l:h", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:c:e:s:l:qh", longs, NULL)) != -1) {
         switch (c) {
         case 'c': o->config = optarg; break;
         case 'e': o->rules[o->nrules++] = optarg; break;
@@ -370,6 +389,10 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
         case 'S': o->summary = true; break;
         case 'C': o->control = true; break;
         case 'D': o->dry_run = true; break;
+        case 'P': o->at_exit = true; break;
+        case 'J': o->journal = optarg; break;
+        case 'K': o->keep_journal = true; break;
+        case 'q': o->quiet = true; break;
         case 'h': return WANT_HELP;
         default: return fl_cli_bad_option(&fl_cli_run, c, argv);
         }
@@ -381,6 +404,8 @@ static int parse_options(int argc, char **argv, struct run_opts *o)
         return fl_cli_usage_error(&fl_cli_run, "-l takes a path or \"stderr\", not ''");
     if (o->config && !*o->config)
         return fl_cli_usage_error(&fl_cli_run, "-c takes a file, not ''");
+    if (o->journal && !*o->journal)
+        return fl_cli_usage_error(&fl_cli_run, "--journal takes a directory, not ''");
     if (optind >= argc)
         return fl_cli_usage_error(&fl_cli_run, "no command to run");
     o->cmd = argv + optind;
@@ -459,36 +484,100 @@ static int check_control(void)
     return -1;
 }
 
-/* Everything the shim will read, checked as it will check it: the config, the seed, the log,
- * the control socket's directory. */
-static int check_all(const struct run_opts *o, char **inline_text)
+/* The event log the shim will write: -l, else FAULTLINE_LOG, else the config's (NULL: none). */
+static const char *log_spec(const struct run_opts *o, const struct fl_config *cfg)
 {
-    const char *env_seed = getenv("FAULTLINE_SEED"), *env_log = getenv("FAULTLINE_LOG");
-    struct fl_config cfg = {0};
+    const char *env = getenv("FAULTLINE_LOG");
+
+    return o->log ? o->log : env && *env ? env : cfg->log;
+}
+
+/* The options that only a run with durability tracking takes: -1 after saying so when the
+ * config tracks nothing. */
+static int check_tracking_options(const struct run_opts *o, const struct fl_config *cfg)
+{
+    const char *opt = o->at_exit ? "--power-loss-at-exit" : o->journal ? "--journal"
+                    : o->keep_journal ? "--keep-journal" : NULL;
+
+    if (!opt || cfg->ndurable)
+        return 0;
+    fl_cli_say("%s needs durability tracking: the config tracks no file (add durable = "
+               "\"/srv/data/*\", the files a power loss rolls back, to the config or to "
+               "FAULTLINE_RULES; see faultline.conf(5))", opt);
+    return -1;
+}
+
+/* Everything the shim will read, checked as it will check it: the config (into *cfg, which the
+ * caller frees), the seed, the log (here only when faultline execs the program: a tracked run
+ * checks it once the program's pid is known), the control socket's directory. */
+static int check_all(const struct run_opts *o, char **inline_text, struct fl_config *cfg)
+{
+    const char *env_seed = getenv("FAULTLINE_SEED");
     int rc = 0;
 
-    if (build_inline(o, config_path(o), inline_text, &cfg) < 0)
+    if (build_inline(o, config_path(o), inline_text, cfg) < 0)
         return -1;
     if (!o->seed && env_seed && *env_seed && !valid_seed(env_seed)) {
         fl_cli_say("FAULTLINE_SEED: '%.40s' is not a non-negative integer", env_seed);
         rc = -1;
     } else if (config_path(o) || *inline_text) {   /* else the shim stays idle */
-        rc = check_log(o->log ? o->log : env_log && *env_log ? env_log : cfg.log);
-        if (rc == 0 && cfg.control)
+        if (!cfg->ndurable)
+            rc = check_log(log_spec(o, cfg), getpid());
+        if (rc == 0 && cfg->control)
             rc = check_control();
     }
-    fl_config_free(&cfg);
+    if (rc == 0)
+        rc = check_tracking_options(o, cfg);
     if (rc < 0) {
+        fl_config_free(cfg);
         free(*inline_text);
         *inline_text = NULL;
     }
     return rc;
 }
 
+/* Replace this process with the program; returns only when it cannot be run, with the status
+ * a shell gives then (127 not found, 126 not executable), after saying why. */
+static int exec_program(char **cmd)
+{
+    int err;
+
+    warn_unreachable(cmd[0]);
+    fflush(NULL);
+    execvp(cmd[0], cmd);
+    err = errno;
+    fl_cli_say("%s: %s", cmd[0], strerror(err));
+    return err == ENOENT || err == ENOTDIR ? 127 : 126;
+}
+
+/* A run with durability tracking: the journal, the program as a child, the rollback after a
+ * power loss (powerloss.h). Returns the exit status. */
+static int run_tracked(const struct run_opts *o, const struct fl_config *cfg)
+{
+    const char *seed = getenv("FAULTLINE_SEED");
+    struct fl_power_opts popts = {
+        .journal_in = o->journal, .at_exit = o->at_exit, .keep_journal = o->keep_journal,
+        .quiet = o->quiet, .seed = seed && *seed ? seed : NULL,
+    };
+    struct fl_power_run run;
+    pid_t pid;
+
+    if (fl_power_prepare(&run, cfg, &popts) < 0 || (pid = fl_power_start(&run)) < 0)
+        return FL_EXIT_USAGE;
+    if (pid == 0)
+        _exit(exec_program(o->cmd));
+    if (check_log(log_spec(o, cfg), pid) < 0) {
+        fl_power_abandon(&run);
+        return FL_EXIT_USAGE;
+    }
+    return fl_power_finish(&run, log_spec(o, cfg));
+}
+
 static int run_main(int argc, char **argv)
 {
     const char *rules[argc > 0 ? argc : 1];
     struct run_opts o = {.rules = rules};
+    struct fl_config cfg = {0};
     char *inline_text = NULL, *lib;
     int rc = parse_options(argc, argv, &o);
 
@@ -496,19 +585,21 @@ static int run_main(int argc, char **argv)
         return fl_cli_help(&fl_cli_run);
     if (rc)
         return rc;
-    if (check_all(&o, &inline_text) < 0)
+    if (check_all(&o, &inline_text, &cfg) < 0)
         return FL_EXIT_USAGE;
     if (!(lib = fl_preload_find_library()) || set_environment(&o, inline_text, lib) < 0) {
         free(lib);
         free(inline_text);
+        fl_config_free(&cfg);
         return FL_EXIT_USAGE;
     }
     free(lib);
     free(inline_text);
-    warn_unreachable(o.cmd[0]);
-    fflush(NULL);
-    execvp(o.cmd[0], o.cmd);
-    rc = errno;
-    fl_cli_say("%s: %s", o.cmd[0], strerror(rc));
-    return rc == ENOENT || rc == ENOTDIR ? 127 : 126;
+    if (cfg.ndurable) {
+        rc = run_tracked(&o, &cfg);
+        fl_config_free(&cfg);
+        return rc;
+    }
+    fl_config_free(&cfg);
+    return exec_program(o.cmd);
 }

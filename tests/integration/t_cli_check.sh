@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # faultline check: each file is validated by the shim's own reader; a valid one is printed as
-# understood (globals with defaults filled in; per rule its calls with classes expanded, each
-# condition given in canonical form, triggers, probability, action and argument, delay and
-# jitter, dry_run), golden outputs below; an invalid one gives the shim's one-line message,
-# and exit status 1. --list-calls prints the call table of lib/calls.def: every call, its
+# understood (globals with defaults filled in, the durable globs and torn sectors among them;
+# per rule its calls with classes expanded, each condition given in canonical form, triggers,
+# probability, action and argument, delay and jitter, dry_run), golden outputs below; an
+# invalid one gives the shim's one-line message, and exit status 1. --list-calls prints the call table of lib/calls.def: every call, its
 # classes, its actions and its variants.
 . "$FL_ROOT/tests/integration/lib.sh"
 FL=$(cd "$FL_PROGS/../.." && pwd)/faultline
@@ -71,6 +71,7 @@ c1.conf: 3 rules
   control      false
   dry_run      false
   programs     any
+  durable      none
 
 rule disk-full (c1.conf:7)
   calls        write fsync fdatasync sync_file_range syncfs
@@ -126,6 +127,7 @@ c2.conf: 4 rules
   control      false
   dry_run      true
   programs     curl python3*
+  durable      none
 
 rule dns (c2.conf:5)
   calls        getaddrinfo getnameinfo gethostbyname gethostbyname_r
@@ -190,6 +192,50 @@ capture "$FL" check c2.conf
 expect_status "check c2.conf" 0 "$RC"
 expect_same_file "check c2.conf: the rules as understood" c2.expected "$OUT_FILE"
 
+# Durability tracking: the globs as matched, the torn sectors, a power_loss rule; torn says
+# "none" when durable stands alone.
+cat > c3.conf <<'CFG'
+durable = [ "/srv/db/*", "wal/*" ];
+torn    = { sector = 4096; keep = 0.25; };
+rules = (
+  { name = "plug"; calls = [ "fdatasync" ]; path = "*-wal"; after = 2; times = 1;
+    power_loss = true; }
+);
+CFG
+cat > c3.expected <<'OUT'
+c3.conf: 1 rule
+  seed         random
+  log          none
+  summary      false
+  children     true
+  control      false
+  dry_run      false
+  programs     any
+  durable      /srv/db/* */wal/*
+  torn         sectors of 4096 bytes, keep 0.25
+
+rule plug (c3.conf:4)
+  calls        fdatasync
+  enabled      true
+  path         */*-wal
+  after        2
+  every        1
+  times        1
+  start        0
+  duration     no end
+  probability  1
+  action       power_loss
+  dry_run      false
+OUT
+capture "$FL" check c3.conf
+expect_status "check c3.conf" 0 "$RC"
+expect_same_file "check c3.conf: durable, torn, power_loss" c3.expected "$OUT_FILE"
+printf 'durable = "/x/*";\n' > c4.conf
+capture "$FL" check c4.conf
+expect_status "check c4.conf" 0 "$RC"
+expect_match "check c4.conf: no torn sectors" "$OUT" \
+    '^  torn         none: a power loss loses every unsynced change$'
+
 # Two files: one after the other, a blank line between.
 { cat c1.expected; echo; cat c2.expected; } > both.expected
 capture "$FL" check c1.conf c2.conf
@@ -252,11 +298,11 @@ calls=$(sed -n 's/^FL_CALL(\([a-z_0-9]*\),.*/\1/p' "$FL_ROOT/lib/calls.def")
 expect_eq "--list-calls: one line per call of lib/calls.def, in its order" "$calls" \
     "$(tail -n +2 "$OUT_FILE" | awk '{ print $1 }')"
 expect_match "--list-calls: pread" "$OUT" \
-    '^pread +@read +error delay partial eof corrupt kill +pread64 __pread_chk __pread64_chk$'
+    '^pread +@read +error delay partial eof corrupt kill power_loss +pread64 __pread_chk __pread64_chk$'
 expect_match "--list-calls: recv in two classes" "$OUT" '^recv +@read @net +error '
 expect_match "--list-calls: fprintf and its family" "$OUT" \
-    '^fprintf +@write +error delay partial corrupt drop kill +printf vfprintf vprintf __fprintf_chk __printf_chk __vfprintf_chk __vprintf_chk$'
-expect_match "--list-calls: a call without variants" "$OUT" '^connect +@net +error delay kill +-$'
+    '^fprintf +@write +error delay partial corrupt drop kill power_loss +printf vfprintf vprintf __fprintf_chk __printf_chk __vfprintf_chk __vprintf_chk$'
+expect_match "--list-calls: a call without variants" "$OUT" '^connect +@net +error delay kill power_loss +-$'
 # Every symbol of the table is listed once, as a variant of its call (or as the call itself).
 syms=$(sed -n 's/^FL_SYM_[A-Z]*(\([a-zA-Z_0-9]*\), *\([a-z_0-9]*\)[,)].*/\1 \2/p' \
     "$FL_ROOT/lib/calls.def" | awk '$1 != $2 { print $1 }' | sort)

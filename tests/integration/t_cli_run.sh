@@ -11,7 +11,7 @@ need_prog stdio_writer
 FL=$(cd "$FL_PROGS/../.." && pwd)/faultline
 [ -x "$FL" ] || fail "$FL is not built (make builds it)"
 W="$FL_PROGS/stdio_writer"
-USAGE='usage: faultline run [-c file] [-e rule]... [-s seed] [-l log] [--summary] [--control] [--dry-run] [--] command [arg ...]'
+USAGE='usage: faultline run [-c file] [-e rule]... [-s seed] [-l log] [--summary] [--control] [--dry-run] [--power-loss-at-exit] [--journal dir] [--keep-journal] [-q] [--] command [arg ...]'
 
 # ---- usage -------------------------------------------------------------------------------
 
