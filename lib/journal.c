@@ -53,6 +53,7 @@
 #include <uthash.h>
 
 #include "journal.h"
+#include "mix.h"
 
 #define REC_MAGIC 0x314a4c46u /* "FLJ1" read as a little-endian word */
 #define COPY_CHUNK 8192       /* the stack buffer that copies bytes when the kernel cannot */
@@ -816,17 +817,9 @@ static int object_fd(struct rollback *rb, struct object *ob)
  * seed: splitmix64's mixing, chained over the three numbers. The rank (the files in the order
  * the log first names them), not the inode: a run repeated on files made afresh gets new inode
  * numbers, and must tear the same sectors. */
-static uint64_t mix64(uint64_t z)
-{
-    z += 0x9e3779b97f4a7c15ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 static double sector_draw(uint64_t seed, uint64_t rank, uint64_t sector)
 {
-    uint64_t z = mix64(mix64(mix64(seed) ^ rank) ^ sector);
+    uint64_t z = fl_mix64(fl_mix64(fl_mix64(seed) ^ rank) ^ sector);
     return (double)(z >> 11) * 0x1.0p-53;
 }
 
