@@ -53,6 +53,7 @@
 #include <uthash.h>
 
 #include "journal.h"
+#include "mix.h"
 
 #define REC_MAGIC 0x314a4c46u /* "FLJ1" read as a little-endian word */
 #define COPY_CHUNK 8192       /* the stack buffer that copies bytes when the kernel cannot */
@@ -673,6 +674,7 @@ struct object {
     struct key {
         uint64_t dev, ino;
     } key;
+    uint64_t rank;            /* in the order the log first names each object: torn's draws */
     bool whole;               /* data and size durable (fsync) */
     bool entries;             /* a directory: its entries durable */
     struct ranges durable;    /* bytes durable: synced ranges, and torn sectors kept */
@@ -689,6 +691,7 @@ struct rollback {
     const struct fl_rollback_opts *o;
     struct fl_rollback_summary *s;
     struct object *objects;   /* uthash */
+    uint64_t nobjects;        /* objects made so far: the next one's rank */
     bool oom;
     char *why;                /* the first failure */
     size_t cap;
@@ -709,6 +712,7 @@ static struct object *object(struct rollback *rb, uint64_t dev, uint64_t ino)
         return NULL;
     }
     ob->key = k;
+    ob->rank = rb->nobjects++;
     ob->fd = -1;
     HASH_ADD(hh, rb->objects, key, sizeof k, ob);
     if (rb->oom) {
@@ -809,20 +813,13 @@ static int object_fd(struct rollback *rb, struct object *ob)
     return ob->fd = fd;
 }
 
-/* A uniform double in [0, 1) drawn for sector `sector` of file (dev, ino) from the seed:
- * splitmix64's mixing, chained over the four numbers, so that the draw depends on them alone
- * (not on the order of records or on what else the journal holds). */
-static uint64_t mix64(uint64_t z)
+/* A uniform double in [0, 1) drawn for sector `sector` of the file of rank `rank` from the
+ * seed: splitmix64's mixing, chained over the three numbers. The rank (the files in the order
+ * the log first names them), not the inode: a run repeated on files made afresh gets new inode
+ * numbers, and must tear the same sectors. */
+static double sector_draw(uint64_t seed, uint64_t rank, uint64_t sector)
 {
-    z += 0x9e3779b97f4a7c15ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static double sector_draw(uint64_t seed, uint64_t dev, uint64_t ino, uint64_t sector)
-{
-    uint64_t z = mix64(mix64(mix64(mix64(seed) ^ dev) ^ ino) ^ sector);
+    uint64_t z = fl_mix64(fl_mix64(fl_mix64(seed) ^ rank) ^ sector);
     return (double)(z >> 11) * 0x1.0p-53;
 }
 
@@ -837,7 +834,7 @@ static void keep_sectors(struct rollback *rb, struct object *f, uint64_t from, u
     for (uint64_t i = from / sec; i < to / sec + (to % sec != 0); i++) {
         uint64_t a = i * sec, b = min64(a + sec, to);
         if (ranges_cover(&f->durable, a, b) ||
-            sector_draw(rb->o->seed, f->key.dev, f->key.ino, i) >= rb->o->keep)
+            sector_draw(rb->o->seed, f->rank, i) >= rb->o->keep)
             continue;
         if (!ranges_add(&f->durable, a, b))
             rb->oom = true;

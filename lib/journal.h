@@ -130,8 +130,9 @@ bool fl_journal_lost_power(const char *dir, char *why, size_t cap);
 /* How a rollback keeps part of what was not synced (a disk with a volatile cache). A sector
  * drawn to be kept keeps its newest content whole and counts as durable for older records; one
  * drawn lost goes back whole to its durable content (bytes that did not exist then, inside a
- * file kept longer by a later sector, read as zeros). The draw depends on (seed, device, inode,
- * sector index) alone. */
+ * file kept longer by a later sector, read as zeros). The draw depends on (seed, the file's rank
+ * among the files in the order the log first names them, sector index) alone: a run repeated on
+ * files made afresh (new inode numbers) tears the same sectors. */
 struct fl_rollback_opts {
     unsigned sector;   /* 0: every unsynced change is lost; 512 or 4096: sectors of that size */
     double keep;       /* with sector: the chance that a sector keeps its newest content */
