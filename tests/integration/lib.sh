@@ -219,6 +219,15 @@ fl_cleanup() {
 }
 trap fl_cleanup EXIT
 
+# alive PID: the process exists and is not a zombie (a server that died but is not reaped yet
+# is not alive).
+alive() {
+    local st
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    st=${st##*) }
+    [ "${st%% *}" != Z ]
+}
+
 # wait_for TRIES CMD [ARG]...: polls CMD every 50 ms until it succeeds; fails after TRIES tries.
 wait_for() {
     local tries=$1 i

@@ -48,13 +48,6 @@ mkdir -m 0700 "$PG" "$TOP/run"
 export XDG_RUNTIME_DIR="$TOP/run"
 [ ${#AS[@]} = 0 ] || chown nobody:nogroup "$PG" "$TOP/run"
 
-alive() { # PID: exists and is not a zombie
-    local st
-    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    st=${st##*) }
-    [ "${st%% *}" != Z ]
-}
-
 # sql PORT SQL: psql (without faultline) runs SQL and prints the result unaligned.
 sql() {
     PGCONNECT_TIMEOUT=10 "$PGBIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$1" \

@@ -34,14 +34,6 @@ TOP=$(cd "$FL_TMP" && pwd -P)
 export XDG_RUNTIME_DIR="$TOP/run"
 mkdir -m 0700 "$XDG_RUNTIME_DIR"
 
-# alive PID: the process exists and is not a zombie.
-alive() {
-    local st
-    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    st=${st##*) }
-    [ "${st%% *}" != Z ]
-}
-
 # ready LOG: redis wrote that it accepts connections.
 ready() {
     grep -q "Ready to accept connections" "$1" 2>/dev/null

@@ -24,13 +24,6 @@ head -c 1048576 /dev/urandom > www/big.bin
 printf 'hello from nginx\n' > www/hello.txt
 chmod 0644 www/*
 
-alive() { # PID: exists and is not a zombie
-    local st
-    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    st=${st##*) }
-    [ "${st%% *}" != Z ]
-}
-
 two_ports() { # two loopback ports nobody listens on right now
     "$PYTHON" -c 'import socket
 a, b = socket.socket(), socket.socket()

@@ -40,13 +40,6 @@ capture "${AS[@]}" "$PGBIN/initdb" -D "$PG/data" -U postgres --auth=trust --no-s
     --locale=C
 expect_status "initdb" 0 "$RC"
 
-alive() { # PID: exists and is not a zombie
-    local st
-    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    st=${st##*) }
-    [ "${st%% *}" != Z ]
-}
-
 # pg_start NAME RULES: the server on a free loopback port under the shim with RULES as
 # FAULTLINE_RULES, the event log $PG/NAME.jsonl, its log $PG/NAME.log. Sets PGPID, PGPORT.
 pg_start() {

@@ -20,14 +20,6 @@ TOP=$(cd "$FL_TMP" && pwd -P)
 export XDG_RUNTIME_DIR="$TOP/run"
 mkdir -m 0700 "$XDG_RUNTIME_DIR"
 
-# alive PID: the process exists and is not a zombie.
-alive() {
-    local st
-    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    st=${st##*) }
-    [ "${st%% *}" != Z ]
-}
-
 # redis_start NAME RULES [REDIS-OPTION]...: redis-server on a free loopback port, its data in
 # $TOP/NAME, its log in NAME/redis.log, under the shim with RULES as FAULTLINE_RULES and the
 # event log NAME/ev.jsonl (RULES "-": without the shim). Sets RDIR, RPID, RPORT. Returns 0 once
