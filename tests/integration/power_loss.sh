@@ -6,6 +6,8 @@ need_prog durable_writer
 DW=$FL_PROGS/durable_writer
 FL=$(cd "$FL_PROGS/../.." && pwd)/faultline
 [ -x "$FL" ] || fail "$FL is not built (make builds it)"
+# a sanitizer runtime must come first in the program's LD_PRELOAD: faultline run keeps it first
+export LD_PRELOAD="${FL_PRELOAD_FIRST:-}"
 
 # durable_config FILE GLOB [TEXT...]: writes the config FILE tracking GLOB (durable = "GLOB";)
 # with seed 1 (a run's --seed overrides it), followed by each TEXT on a line of its own (more
