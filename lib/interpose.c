@@ -42,11 +42,12 @@
 
 /* The slow path of one wrapper, out of line so that the fast path needs no stack frame. `fail`
  * is the call's failure value; fd, path, size and stream describe the call to the rules and the
- * log. */
-#define FL_SLOW(sym, call, ret, fail, params, args, fd, path, size, stream)                    \
+ * log; statements after them complete the context c_ (FL_SYM_FILE's range and flags). */
+#define FL_SLOW(sym, call, ret, fail, params, args, fd, path, size, stream, ...)               \
     __attribute__((noinline, cold)) static ret fl_slow_##sym params                            \
     {                                                                                          \
         FL_CTX(c_, sym, call, fd, path, size, stream);                                         \
+        __VA_ARGS__;                                                                           \
         enum fl_step step_ = fl_begin(&c_);                                                    \
         if (step_ == FL_PASS)                                                                  \
             return FL_REAL(c_, sym, args);                                                         \
@@ -344,25 +345,8 @@
  * kept for durability tracking. */
 #define FL_SYM_FILE(sym, call, params, args, fd, off, len, flags)                              \
     int (*fl_real_##sym) params;                                                               \
-    __attribute__((noinline, cold)) static int fl_slow_##sym params                            \
-    {                                                                                          \
-        FL_CTX(c_, sym, call, fd, NULL, 0, NULL);                                              \
-        c_.arg_off = (long long)(off);                                                         \
-        c_.arg_len = (long long)(len);                                                         \
-        c_.call_flags = (int)(flags);                                                          \
-        enum fl_step step_ = fl_begin(&c_);                                                    \
-        if (step_ == FL_PASS)                                                                  \
-            return FL_REAL(c_, sym, args);                                                     \
-        if (step_ == FL_FAIL)                                                                  \
-            return -1;                                                                         \
-        if (step_ == FL_ACT && c_.v.action == FL_ACT_DROP) { /* a sync that syncs nothing */   \
-            fl_after(&c_, 0);                                                                  \
-            return 0;                                                                          \
-        }                                                                                      \
-        int r_ = FL_REAL(c_, sym, args);                                                       \
-        fl_after(&c_, r_);                                                                     \
-        return r_;                                                                             \
-    }                                                                                          \
+    FL_SLOW(sym, call, int, -1, params, args, fd, NULL, 0, NULL, c_.arg_off = (long long)(off); \
+            c_.arg_len = (long long)(len); c_.call_flags = (int)(flags))                       \
     FL_FAST(int, sym, call, params, args)
 
 /* The @wait calls: a delay lasts at most the call's own timeout (then the call returns 0 with
