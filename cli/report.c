@@ -71,6 +71,16 @@ struct control {
     int ok;                         /* 1, 0, or -1 unknown */
 };
 
+/* A power loss (durability tracking): the process that declared it, why, and what faultline run's
+ * rollback then did. --power-loss-at-exit declares none: its rollback line stands alone. */
+struct power_loss {
+    int64_t t, pid;
+    char *why;                      /* NULL when the line has none */
+    bool rolled;                    /* a rollback line followed */
+    int ok;                         /* the rollback's: 1, 0, or -1 unknown */
+    int64_t writes, bytes, sizes, names, durable, failed;   /* -1: not in the line */
+};
+
 struct report {
     size_t logs, lines, events, not_json, not_event;
     bool any_time;
@@ -79,6 +89,8 @@ struct report {
     struct proc *procs;             /* hash table by pid */
     struct control *ctl;
     size_t nctl, ctl_cap;
+    struct power_loss *pl;
+    size_t npl, pl_cap;
     bool oom;
 };
 
@@ -222,6 +234,47 @@ static int on_control(struct report *r, const struct json_object *e, int64_t pid
     return command && !(c->command = strdup(command)) ? -1 : 0;
 }
 
+/* A power_loss line: a new power loss. */
+static int on_power_loss(struct report *r, const struct json_object *e, int64_t pid, int64_t t)
+{
+    const char *why = fl_json_str(e, "why");
+    struct power_loss *pl;
+
+    if (!room((void **)&r->pl, r->npl, &r->pl_cap, sizeof *r->pl))
+        return -1;
+    pl = &r->pl[r->npl++];
+    *pl = (struct power_loss){.t = t, .pid = pid, .ok = -1};
+    return why && !(pl->why = strdup(why)) ? -1 : 0;
+}
+
+/* A rollback line: what faultline run undid after the newest power loss with the same why (or
+ * after one declared at exit, which has no power_loss line of its own). */
+static int on_rollback(struct report *r, const struct json_object *e, int64_t pid, int64_t t)
+{
+    const char *why = fl_json_str(e, "why");
+    struct power_loss *pl = NULL;
+    bool ok;
+
+    for (size_t i = r->npl; i-- > 0 && !pl;)
+        if (!r->pl[i].rolled && (!why || !r->pl[i].why || strcmp(why, r->pl[i].why) == 0))
+            pl = &r->pl[i];
+    if (!pl) {
+        if (on_power_loss(r, e, pid, t) < 0)
+            return -1;
+        pl = &r->pl[r->npl - 1];
+    }
+    pl->rolled = true;
+    pl->ok = fl_json_bool(e, "ok", &ok) ? ok : -1;
+    int64_t *fields[] = {&pl->writes, &pl->bytes, &pl->sizes, &pl->names, &pl->durable,
+                         &pl->failed};
+    const char *keys[] = {"writes_undone", "bytes_restored", "sizes_restored", "names_undone",
+                          "durable_skipped", "failed"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (!fl_json_int(e, keys[i], fields[i]))
+            *fields[i] = -1;
+    return 0;
+}
+
 /* One event: 0 taken, 1 not an event (also a time beyond int64_t nanoseconds), -1 out of
  * memory. */
 static int on_event(struct report *r, const struct json_object *e)
@@ -249,6 +302,10 @@ static int on_event(struct report *r, const struct json_object *e)
         return on_fault(r, e, p, t);
     if (strcmp(kind, "control") == 0)
         return on_control(r, e, pid, t);
+    if (strcmp(kind, "power_loss") == 0)
+        return on_power_loss(r, e, pid, t);
+    if (strcmp(kind, "rollback") == 0)
+        return on_rollback(r, e, pid, t);
     return 0;   /* an event of a kind this version does not know: counted, no more */
 }
 
@@ -476,6 +533,45 @@ static void print_control(const struct report *r)
                r->ctl[i].ok == 0 ? "  (failed)" : "");
 }
 
+/* "12 writes", "1 write", or "? writes" when the rollback line had no such count. */
+static const char *count_of(int64_t n, const char *one, const char *many, char *buf, size_t cap)
+{
+    if (n < 0)
+        snprintf(buf, cap, "? %s", many);
+    else
+        snprintf(buf, cap, "%" PRId64 " %s", n, n == 1 ? one : many);
+    return buf;
+}
+
+static void print_power_losses(const struct report *r)
+{
+    char a[32], w[48], b[48], z[48], n[48], d[48], f[48];
+
+    if (!r->npl)
+        return;
+    printf("\npower losses\n");
+    for (size_t i = 0; i < r->npl; i++) {
+        const struct power_loss *pl = &r->pl[i];
+        printf("  %s  pid %-8" PRId64 " %s\n", since(r, pl->t, a, sizeof a), pl->pid,
+               pl->why ? pl->why : "?");
+        if (!pl->rolled) {
+            printf("        no rollback in the logs\n");
+            continue;
+        }
+        printf("        rolled back %s (%s), %s, %s; %s already durable",
+               count_of(pl->writes, "write", "writes", w, sizeof w),
+               count_of(pl->bytes, "byte", "bytes", b, sizeof b),
+               count_of(pl->sizes, "size", "sizes", z, sizeof z),
+               count_of(pl->names, "name", "names", n, sizeof n),
+               count_of(pl->durable, "record was", "records were", d, sizeof d));
+        if (pl->failed > 0)
+            printf("; %s", count_of(pl->failed, "undo failed", "undos failed", f, sizeof f));
+        else if (pl->ok == 0)
+            printf("; failed");
+        printf("\n");
+    }
+}
+
 static uint64_t total_faults(const struct report *r)
 {
     uint64_t faults = 0;
@@ -505,6 +601,7 @@ static void print_text(struct report *r)
     print_processes(r);
     print_rules(r);
     print_control(r);
+    print_power_losses(r);
     print_timeline(r);
 }
 
@@ -590,6 +687,37 @@ static void json_control(const struct report *r, const struct control *c)
     printf(",\"ok\":%s}", c->ok < 0 ? "null" : c->ok ? "true" : "false");
 }
 
+static void json_count(const char *key, int64_t n)
+{
+    if (n < 0)
+        printf(",\"%s\":null", key);
+    else
+        printf(",\"%s\":%" PRId64, key, n);
+}
+
+static void json_power_loss(const struct report *r, const struct power_loss *pl)
+{
+    printf("{\"pid\":%" PRId64, pl->pid);
+    json_since(r, "t", pl->t);
+    printf(",\"why\":");
+    if (pl->why)
+        fl_json_put_string(stdout, pl->why);
+    else
+        printf("null");
+    if (!pl->rolled) {
+        printf(",\"rollback\":null}");
+        return;
+    }
+    printf(",\"rollback\":{\"ok\":%s", pl->ok < 0 ? "null" : pl->ok ? "true" : "false");
+    json_count("writes_undone", pl->writes);
+    json_count("bytes_restored", pl->bytes);
+    json_count("sizes_restored", pl->sizes);
+    json_count("names_undone", pl->names);
+    json_count("durable_skipped", pl->durable);
+    json_count("failed", pl->failed);
+    printf("}}");
+}
+
 static void print_json(struct report *r)
 {
     printf("{\"logs\":%zu,\"lines\":%zu,\"events\":%zu,\"faults\":%" PRIu64
@@ -611,6 +739,9 @@ static void print_json(struct report *r)
     printf("],\"control\":[");
     for (size_t i = 0; i < r->nctl; i++)
         printf("%s", i ? "," : ""), json_control(r, &r->ctl[i]);
+    printf("],\"power_losses\":[");
+    for (size_t i = 0; i < r->npl; i++)
+        printf("%s", i ? "," : ""), json_power_loss(r, &r->pl[i]);
     printf("]}\n");
 }
 
@@ -650,6 +781,9 @@ static void free_report(struct report *r)
     for (size_t i = 0; i < r->nctl; i++)
         free(r->ctl[i].command);
     free(r->ctl);
+    for (size_t i = 0; i < r->npl; i++)
+        free(r->pl[i].why);
+    free(r->pl);
 }
 
 static int report_main(int argc, char **argv)

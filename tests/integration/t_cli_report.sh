@@ -176,3 +176,33 @@ print(json.dumps(c[0], separators=(",", ":")), json.dumps(c[1]["ok"]))' "$OUT_FI
 capture "$FL" report --json - < ev.jsonl
 expect_eq "a log on stdin" "$(jsonl count --where event=fault ev.jsonl)" \
     "$("$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["faults"])' "$OUT_FILE")"
+
+# Power losses (durability tracking): the process that declared one, why, and what faultline
+# run's rollback undid; a rollback at exit has no power_loss line of its own; one without a
+# rollback says so.
+cat > pl.jsonl <<'LOG'
+{"event":"power_loss","t":100.5,"pid":41,"tid":41,"why":"rule 'wal-sync': fdatasync on /d/db-wal (pid 41, sqlite3)"}
+{"event":"rollback","t":100.75,"pid":41,"tid":41,"run_pid":40,"why":"rule 'wal-sync': fdatasync on /d/db-wal (pid 41, sqlite3)","journal":"/tmp/j","ok":true,"records":36,"writes_undone":12,"bytes_restored":32768,"sizes_restored":11,"names_undone":0,"durable_skipped":13,"failed":0,"seed":7}
+{"event":"rollback","t":101,"pid":52,"tid":52,"run_pid":50,"why":"faultline run --power-loss-at-exit: the program exited with status 0","journal":"/tmp/k","ok":false,"records":3,"writes_undone":1,"bytes_restored":0,"sizes_restored":1,"names_undone":2,"durable_skipped":0,"failed":1,"seed":8}
+{"event":"power_loss","t":102,"pid":61,"tid":61,"why":"faultline ctl power-loss (pid 61)"}
+LOG
+capture "$FL" report pl.jsonl
+expect_status "report of power losses" 0 "$RC"
+expect_contains "the power losses' section" "$OUT" "$(printf '\npower losses\n')"
+expect_match "a power loss from a rule" "$OUT" \
+    "^  \+0\.000s  pid 41 +rule 'wal-sync': fdatasync on /d/db-wal \(pid 41, sqlite3\)$"
+expect_contains "its rollback" "$OUT" \
+    "        rolled back 12 writes (32768 bytes), 11 sizes, 0 names; 13 records were already durable"
+expect_contains "a rollback at exit, one undo failed" "$OUT" \
+    "        rolled back 1 write (0 bytes), 1 size, 2 names; 0 records were already durable; 1 undo failed"
+expect_contains "a power loss with no rollback in the logs" "$OUT" \
+    "$(printf '(pid 61)\n        no rollback in the logs')"
+capture "$FL" report --json pl.jsonl
+expect_eq "power losses in --json" \
+    '3 41 12 32768 true | 52 1 2 false | 61 None' \
+    "$("$PYTHON" -c 'import json, sys
+p = json.load(open(sys.argv[1]))["power_losses"]
+r = p[0]["rollback"]
+print(len(p), p[0]["pid"], r["writes_undone"], r["bytes_restored"], json.dumps(r["ok"]), "|",
+      p[1]["pid"], r and p[1]["rollback"]["failed"], p[1]["rollback"]["names_undone"],
+      json.dumps(p[1]["rollback"]["ok"]), "|", p[2]["pid"], p[2]["rollback"])' "$OUT_FILE")"
