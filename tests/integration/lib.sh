@@ -147,6 +147,26 @@ for_others() {
     OTHERS_FL=$dir/faultline
 }
 
+# postgres_dirs: PostgreSQL refuses to run as root, so when the test runs as root, AS holds the
+# command that runs a server as nobody (setpriv) and for_others has made the shim and the command
+# reachable (OTHERS_LIB, OTHERS_FL); otherwise AS is empty. Makes TOP (the test's directory, its
+# physical path), PG (an empty data directory) and XDG_RUNTIME_DIR ($TOP/run), owned by whoever
+# runs the server.
+postgres_dirs() {
+    AS=()
+    if [ "$(id -u)" = 0 ]; then
+        need setpriv
+        AS=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+        for_others   # the build tree may be out of nobody's reach
+    fi
+    TOP=$(cd "$FL_TMP" && pwd -P)
+    PG="$TOP/pg"
+    chmod 0755 "$TOP"
+    mkdir -m 0700 "$PG" "$TOP/run"
+    export XDG_RUNTIME_DIR="$TOP/run"
+    [ ${#AS[@]} = 0 ] || chown nobody:nogroup "$PG" "$TOP/run"
+}
+
 # capture CMD [ARG]...: runs CMD; RC is its exit status, OUT and ERR its stdout and stderr
 # (trailing newlines dropped), OUT_FILE and ERR_FILE the files holding them byte for byte
 # (overwritten by the next capture). Redirect capture's stdin to feed CMD.

@@ -34,19 +34,8 @@ FL=$(cd "$FL_PROGS/../.." && pwd)/faultline
 
 # postgres refuses to run as root: then the server, and faultline run above it, run as nobody
 # (the journal and the data directory must be theirs).
-AS=()
-if [ "$(id -u)" = 0 ]; then
-    need setpriv
-    AS=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
-    for_others   # the build tree may be out of nobody's reach
-    FL=$OTHERS_FL
-fi
-TOP=$(cd "$FL_TMP" && pwd -P)
-PG="$TOP/pg"
-chmod 0755 "$TOP"
-mkdir -m 0700 "$PG" "$TOP/run"
-export XDG_RUNTIME_DIR="$TOP/run"
-[ ${#AS[@]} = 0 ] || chown nobody:nogroup "$PG" "$TOP/run"
+postgres_dirs
+[ ${#AS[@]} = 0 ] || FL=$OTHERS_FL
 
 # sql PORT SQL: psql (without faultline) runs SQL and prints the result unaligned.
 sql() {

@@ -21,20 +21,9 @@ FL=$(cd "$FL_PROGS/../.." && pwd)/faultline
 [ -x "$FL" ] || fail "no faultline command at $FL"
 
 # postgres refuses to run as root: then the server runs as nobody.
-AS=()
+postgres_dirs
 SERVER_LIB=$FL_LIB
-if [ "$(id -u)" = 0 ]; then
-    need setpriv
-    AS=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
-    for_others   # the build tree may be out of nobody's reach
-    SERVER_LIB=$OTHERS_LIB
-fi
-TOP=$(cd "$FL_TMP" && pwd -P)
-PG="$TOP/pg"
-chmod 0755 "$TOP"
-mkdir -m 0700 "$PG" "$TOP/run"
-export XDG_RUNTIME_DIR="$TOP/run"
-[ ${#AS[@]} = 0 ] || chown nobody:nogroup "$PG" "$TOP/run"
+[ ${#AS[@]} = 0 ] || SERVER_LIB=$OTHERS_LIB
 
 capture "${AS[@]}" "$PGBIN/initdb" -D "$PG/data" -U postgres --auth=trust --no-sync -E UTF8 \
     --locale=C
