@@ -461,18 +461,39 @@ static int read_global_dry_run(struct loader *ld, const config_setting_t *s)
     return get_bool(ld, s, &ld->cfg.dry_run);
 }
 
-static void free_programs(char **programs, size_t n)
+static void free_strings(char **strings, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        free(programs[i]);
-    free(programs);
+        free(strings[i]);
+    free(strings);
+}
+
+/* The len strings of the list `s` (or `s` itself when !list), each through `copy`, in a new
+ * array that replaces *dst and *ndst (inline text overrides the file). Checked beforehand. */
+static int replace_strings(struct loader *ld, const config_setting_t *s, bool list, int len,
+                           char *(*copy)(const char *), char ***dst, size_t *ndst)
+{
+    char **strings = calloc((size_t)len, sizeof *strings);
+
+    if (!strings)
+        return out_of_memory(ld);
+    for (int i = 0; i < len; i++) {
+        const config_setting_t *e = list ? config_setting_get_elem(s, (unsigned)i) : s;
+        if (!(strings[i] = copy(config_setting_get_string(e)))) {
+            free_strings(strings, (size_t)i);
+            return out_of_memory(ld);
+        }
+    }
+    free_strings(*dst, *ndst);
+    *dst = strings;
+    *ndst = (size_t)len;
+    return 0;
 }
 
 /* Globs on the executable's base name: every one checked before anything is allocated. */
 static int read_programs(struct loader *ld, const config_setting_t *s)
 {
     int len = config_setting_length(s);
-    char **list;
 
     if (!config_setting_is_array(s) && !config_setting_is_list(s))
         return fail(ld, s, "'programs' must be a list of globs on the executable's base name, "
@@ -490,19 +511,7 @@ static int read_programs(struct loader *ld, const config_setting_t *s)
             return fail(ld, e, "'programs' entry '%s' has a '/': the globs match the "
                         "executable's base name, such as \"nginx\"", v);
     }
-    if (!(list = calloc((size_t)len, sizeof *list)))
-        return out_of_memory(ld);
-    for (int i = 0; i < len; i++) {
-        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-        if (!(list[i] = strdup(config_setting_get_string(e)))) {
-            free_programs(list, (size_t)i);
-            return out_of_memory(ld);
-        }
-    }
-    free_programs(ld->cfg.programs, ld->cfg.nprograms);   /* inline text overrides the file */
-    ld->cfg.programs = list;
-    ld->cfg.nprograms = (size_t)len;
-    return 0;
+    return replace_strings(ld, s, true, len, strdup, &ld->cfg.programs, &ld->cfg.nprograms);
 }
 
 /* A glob as a rule's path holds it: absolute as given, a relative one under any directory. */
@@ -534,7 +543,6 @@ static int read_durable(struct loader *ld, const config_setting_t *s)
 {
     bool list = config_setting_is_array(s) || config_setting_is_list(s);
     int len = list ? config_setting_length(s) : 1;
-    char **globs;
     static const char what[] = "globs of the files and directories whose durability is "
                                "tracked, such as \"/srv/data/*\" or [ \"/srv/a/*\", \"/srv/b/*\" ]";
 
@@ -548,19 +556,7 @@ static int read_durable(struct loader *ld, const config_setting_t *s)
         if (!v || !*v)
             return fail(ld, e, "'durable' must hold non-empty strings: %s", what);
     }
-    if (!(globs = calloc((size_t)len, sizeof *globs)))
-        return out_of_memory(ld);
-    for (int i = 0; i < len; i++) {
-        const config_setting_t *e = list ? config_setting_get_elem(s, (unsigned)i) : s;
-        if (!(globs[i] = path_glob(config_setting_get_string(e)))) {
-            free_programs(globs, (size_t)i);
-            return out_of_memory(ld);
-        }
-    }
-    free_programs(ld->cfg.durable, ld->cfg.ndurable);   /* inline text overrides the file */
-    ld->cfg.durable = globs;
-    ld->cfg.ndurable = (size_t)len;
-    return 0;
+    return replace_strings(ld, s, list, len, path_glob, &ld->cfg.durable, &ld->cfg.ndurable);
 }
 
 /* torn = { sector = 512 | 4096; keep = 0.5; }: a power loss keeps some unsynced sectors. */
@@ -2038,8 +2034,8 @@ void fl_config_free(struct fl_config *cfg)
     for (size_t i = 0; i < cfg->nrules; i++)
         fl_rule_spec_free(&cfg->rules[i]);
     free(cfg->rules);
-    free_programs(cfg->programs, cfg->nprograms);
-    free_programs(cfg->durable, cfg->ndurable);
+    free_strings(cfg->programs, cfg->nprograms);
+    free_strings(cfg->durable, cfg->ndurable);
     free(cfg->log);
     free(cfg->source);
     memset(cfg, 0, sizeof *cfg);
